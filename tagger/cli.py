@@ -1,0 +1,234 @@
+"""Command line: `python -m tagger {train,evaluate,suggest,tokens,split,models,export}`.
+
+Every error ends with exit status 2 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from tagger import data, paths, tokens as tok
+
+
+class UsageError(Exception):
+    pass
+
+
+def _data_path(value: str | None) -> Path:
+    path = data.default_data_path(value)
+    if path is None:
+        raise UsageError("no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
+    return Path(path)
+
+
+def _load_tagger(value: str | None):
+    from tagger import Tagger
+    from tagger.registry import Registry
+
+    if value:
+        return Tagger.load(value)
+    reg = Registry()
+    name = reg.active_name()
+    if name is None:
+        raise UsageError(f"no usable model in {reg.root}; pass --model DIR")
+    return reg.load(name)
+
+
+def cmd_train(args) -> None:
+    from tagger.model import HParams
+    from tagger.training import run_experiment, train_tagger
+
+    config = tok.TokenConfig.from_pos(args.pos)
+    hp = HParams(epochs=args.epochs, seed=args.seed,
+                 **{k: v for k, v in vars(args).items()
+                    if k in ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output",
+                             "min_token_count", "learning_rate")
+                    and v is not None},
+                 **({"kernel_sizes": tuple(int(k) for k in args.kernel_sizes.split(","))} if args.kernel_sizes else {}))
+    path = _data_path(args.data)
+    df = data.load_questions(path)
+    info = {"source": path.name, "fingerprint": data.fingerprint(df)}
+    start = time.perf_counter()
+    if args.eval_data:
+        test = data.load_questions(args.eval_data)
+        exp = run_experiment(df, test, config, hp, data_info=info)
+        tagger = exp.tagger
+        tagger.metadata["metrics"]["heldout_source"] = Path(args.eval_data).name
+        print(exp.results.round(4).to_string())
+    else:
+        tagger = train_tagger(tok.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
+                              data_info=info)
+    tagger.metadata["training_data"]["seconds"] = round(time.perf_counter() - start, 1)
+    out = Path(args.out)
+    tagger.metadata["name"] = out.name
+    tagger.save(out, overwrite=args.overwrite)
+    print(f"saved {out} ({len(tagger.tags)} tags, {len(tagger.vocabulary)} tokens, "
+          f"threshold {tagger.threshold:.2f}, {len(tagger.metadata['history'])} epochs)")
+
+
+def cmd_evaluate(args) -> None:
+    from tagger.baseline import evaluate_scorer
+
+    tagger = _load_tagger(args.model)
+    df = data.load_questions(_data_path(args.data))
+    result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist())
+    if args.json:
+        print(json.dumps({k: result[k] for k in ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "n")}))
+    else:
+        for k in ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "macro_f1"):
+            print(f"{k:9s} {result[k]:.4f}")
+        print(f"{'n':9s} {result['n']}")
+
+
+def cmd_suggest(args) -> None:
+    tagger = _load_tagger(args.model)
+    if args.k < 1:
+        raise UsageError("--k must be at least 1")
+    results = []
+    for title in args.titles:
+        results.append({"title": title, "tokens": tagger.tokens(title),
+                        "tags": [{"tag": t, "probability": round(p, 4)} for t, p in tagger.suggest(title, args.k)]})
+    if args.json:
+        print(json.dumps(results if len(results) > 1 else results[0]))
+        return
+    for r in results:
+        print(r["title"])
+        if not r["tokens"]:
+            print("  (the filter kept no tokens: nothing to suggest)")
+        for t in r["tags"]:
+            print(f"  {t['probability']:.3f}  {t['tag']}")
+
+
+def cmd_tokens(args) -> None:
+    config = tok.TokenConfig.from_pos(args.pos) if args.pos else None
+    if config is None:
+        from tagger.registry import Registry
+        from tagger.predictor import read_metadata
+
+        if args.model:
+            meta = read_metadata(Path(args.model))
+        else:
+            reg = Registry()
+            name = reg.active_name()
+            meta = read_metadata(reg.path(name)) if name else {"token_config": tok.TokenConfig().to_dict()}
+        config = tok.TokenConfig.from_dict(meta["token_config"])
+    for title in args.titles:
+        print(" ".join(tok.tokens(title, config)))
+
+
+def cmd_split(args) -> None:
+    df = data.load_questions(_data_path(args.data))
+    train, test = data.holdout_split(df, args.n_test)
+    out = Path(args.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, part in (("train.csv", train), ("test.csv", test)):
+        part.assign(tags=part.tags.str.join(" "))[["id", "title", "tags"]].to_csv(out / name, index=False)
+    print(f"{len(train)} training and {len(test)} held-out questions in {out}")
+
+
+def cmd_models(args) -> None:
+    from tagger.registry import Registry
+
+    reg = Registry()
+    if args.activate:
+        reg.activate(args.activate)
+    active = reg.active_name()
+    for e in reg.entries():
+        mark = "*" if e.name == active else " "
+        if e.metadata is None:
+            print(f"{mark} {e.name:24s} UNUSABLE: {e.problem}")
+            continue
+        m = e.metadata.get("metrics", {}).get("heldout", {})
+        p1 = f"P@1 {m['p_at_1']:.3f}" if "p_at_1" in m else ""
+        print(f"{mark} {e.name:24s} {tok.TokenConfig.from_dict(e.metadata['token_config']).label:16s} {p1}")
+
+
+def cmd_export(args) -> None:
+    from tagger.export import export_savedmodel
+
+    tagger = _load_tagger(args.model)
+    out = export_savedmodel(tagger, Path(args.out), overwrite=args.overwrite)
+    print(f"exported {tagger.name} to {out} (SavedModel, signature serving_default: tokens -> probabilities; "
+          f"{len(tagger.tags)} tags)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tagger", description="Cooking Tagger command line")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a Conv1D model on a whole data file")
+    t.add_argument("--data")
+    t.add_argument("--out", required=True)
+    t.add_argument("--pos", default="NN,NNS,VBG", help="POS tags to keep, or 'all'")
+    t.add_argument("--epochs", type=int, default=10)
+    t.add_argument("--seed", type=int, default=42)
+    t.add_argument("--eval-data", help="held-out questions: report and store metrics beside the baseline")
+    t.add_argument("--embedding-dim", type=int)
+    t.add_argument("--filters", type=int)
+    t.add_argument("--kernel-sizes", help="e.g. 1,2,3")
+    t.add_argument("--dropout", type=float)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--min-tag-count", type=int)
+    t.add_argument("--min-token-count", type=int, help="drop tokens seen fewer times (smaller model)")
+    t.add_argument("--learning-rate", type=float)
+    t.add_argument("--output", choices=("sigmoid", "softmax"))
+    t.add_argument("--overwrite", action="store_true")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="P@1, P@5, R@5, micro-F1 of a model on a data file")
+    e.add_argument("--model")
+    e.add_argument("--data")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("suggest", help="suggest tags for titles")
+    s.add_argument("--model")
+    s.add_argument("--k", type=int, default=5)
+    s.add_argument("--json", action="store_true")
+    s.add_argument("titles", nargs="+")
+    s.set_defaults(func=cmd_suggest)
+
+    k = sub.add_parser("tokens", help="the tokens a model sees for titles")
+    k.add_argument("--model")
+    k.add_argument("--pos", help="POS filter instead of a model's, e.g. NN,NNS,VBG or all")
+    k.add_argument("titles", nargs="+")
+    k.set_defaults(func=cmd_tokens)
+
+    sp = sub.add_parser("split", help="write the fixed train/held-out split as two CSV files")
+    sp.add_argument("--data")
+    sp.add_argument("--out-dir", required=True)
+    sp.add_argument("--n-test", type=int, default=2404)
+    sp.set_defaults(func=cmd_split)
+
+    m = sub.add_parser("models", help="list the registry's models, or activate one")
+    m.add_argument("--activate")
+    m.set_defaults(func=cmd_models)
+
+    x = sub.add_parser("export", help="write a model as a TensorFlow SavedModel for TensorFlow Serving")
+    x.add_argument("--model", help="model directory (default: the registry's active model)")
+    x.add_argument("--out", required=True)
+    x.add_argument("--overwrite", action="store_true")
+    x.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv=None) -> int:
+    paths.quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 2
+    except Exception as e:  # the CLI's promise: one line, no traceback
+        from tagger.predictor import ModelError
+
+        known = (UsageError, data.DataError, tok.TokenizerError, ModelError, ValueError, OSError)
+        msg = str(e) if isinstance(e, known) else f"{e.__class__.__name__}: {e}"
+        print(f"error: {msg.splitlines()[0] if msg else e.__class__.__name__}", file=sys.stderr)
+        return 2
+    return 0
