@@ -10,7 +10,7 @@ PORT ?= 8501
 export NLTK_DATA ?= $(SHARED)/nltk_data
 export TAGGER_DATA ?= $(wildcard $(SHARED)/data/cooking.csv)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export TF_ENABLE_ONEDNN_OPTS ?= 1
+export TF_ENABLE_ONEDNN_OPTS ?= 0
 
 .PHONY: setup run test browser bench models clean
 
