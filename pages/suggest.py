@@ -1,0 +1,176 @@
+"""Suggest: tags for one question title, what the model read, and why; or tags for a whole CSV."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from tagger import tokens as tok, ui, uploads
+
+EXAMPLES = [
+    "How long can I keep cooked rice in the fridge?",
+    "Can I substitute baking soda for baking powder in pancakes?",
+    "Why does my sourdough bread come out dense?",
+    "What is this?",
+]
+SUGGESTED, BELOW = "suggested", "below the threshold"
+
+
+def use_example(title: str) -> None:
+    st.session_state["suggest_title"] = title
+
+
+def probability_chart(ranked: pd.DataFrame, threshold: float) -> alt.Chart:
+    """Top-k tags as horizontal bars, the tags above the threshold coloured, the threshold a red line."""
+    ranked = ranked.assign(status=[SUGGESTED if p >= threshold else BELOW for p in ranked.probability])
+    bars = alt.Chart(ranked).mark_bar().encode(
+        x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), title="probability"),
+        y=alt.Y("tag:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)),
+        color=alt.Color("status:N", scale=alt.Scale(domain=[SUGGESTED, BELOW], range=["#1c83e1", "#b0b8c4"]),
+                        legend=alt.Legend(title=None, orient="bottom")),
+        tooltip=["tag", alt.Tooltip("probability:Q", format=".3f")],
+    )
+    labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("probability:Q", format=".2f"),
+                                                        color=alt.value("#666"))
+    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#e03e3e", strokeDash=[5, 3], strokeWidth=2).encode(
+        x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
+    return (bars + labels + rule).properties(height=alt.Step(28))
+
+
+def contribution_chart(rows: pd.DataFrame, tag: str) -> alt.Chart:
+    """For one tag: how much its probability falls when each kept token is dropped."""
+    # Number the tokens: a word can occur twice ("baking soda for baking powder") and each is dropped alone.
+    rows = rows.assign(word=[f"{p + 1}. {t}" for p, t in zip(rows.position, rows.token)])
+    return alt.Chart(rows).mark_bar().encode(
+        x=alt.X("contribution:Q", title="probability lost without the token"),
+        y=alt.Y("word:N", sort=alt.SortField("position"), title=None, axis=alt.Axis(labelLimit=160)),
+        color=alt.condition("datum.contribution >= 0", alt.value("#1c83e1"), alt.value("#e07b39")),
+        tooltip=["token", alt.Tooltip("contribution:Q", format="+.3f")],
+    ).properties(title=tag, height=alt.Step(24))
+
+
+def highlighted_title(views) -> str:
+    """The title as HTML: kept words highlighted, dropped ones greyed, POS tag beside each (hover: why)."""
+    spans = []
+    for v in views:
+        pos = f"<sub style='font-size:0.7em;opacity:0.75;margin-left:2px'>{ui.escape(v.pos)}</sub>"
+        if v.kept:
+            spans.append(f"<span title='{ui.escape(v.pos)}: kept as {ui.escape(v.token)}' style='background:"
+                         "rgba(28,131,225,0.18);border-radius:4px;padding:2px 6px;font-weight:600'>"
+                         f"{ui.escape(v.word)}{pos}</span>")
+        else:
+            spans.append(f"<span title='{ui.escape(v.pos)}: dropped ({ui.escape(v.reason)})' "
+                         f"style='color:#9aa0a6;padding:2px 2px'>{ui.escape(v.word)}{pos}</span>")
+    return "<div style='font-size:1.15em;line-height:2.3'>" + " ".join(spans) + "</div>"
+
+
+def keeps(config) -> str:
+    """What a filter keeps, as a sentence fragment."""
+    if config.pos_tags is None:
+        return "this model reads every word except stop words (what, is, this, how…) and punctuation"
+    note = " (nouns and gerunds, as in the original question)" if config.pos_tags == tok.DEFAULT_POS else ""
+    return f"this model reads only words tagged {', '.join(config.pos_tags)}{note} that are not stop words"
+
+
+def token_table(views) -> pd.DataFrame:
+    return pd.DataFrame([{"word": v.word, "POS": v.pos, "model sees": v.token if v.kept else "",
+                          "kept": v.kept, "why": v.reason} for v in views])
+
+
+def show_suggestions(tagger) -> None:
+    st.text_input("Question title", key="suggest_title", persist_state="session", max_chars=tok.MAX_TITLE_CHARS,
+                  placeholder="e.g. How do I keep bread from going stale?",
+                  help=f"At most {tok.MAX_TITLE_CHARS} characters; HTML is stripped.")
+    with st.expander("Add the question body (optional)"):
+        st.text_area("Question body", key="suggest_body", persist_state="session", max_chars=2000,
+                     help="The model was trained on titles only. A body adds words it may know; title and "
+                          f"body together are cut at {tok.MAX_TITLE_CHARS} characters.")
+    controls = st.columns(2)
+    k = controls[0].slider("How many tags to show (k)", 1, 15, 5, key="suggest_k", persist_state="session")
+    threshold = controls[1].slider(
+        "Decision threshold", 0.0, 1.0, float(round(tagger.threshold, 2)), 0.01, key=f"suggest_threshold_{tagger.name}",
+        help=f"Tags at or above this probability are the answer. {tagger.name} was tuned to "
+             f"{tagger.threshold:.2f} (best micro-F1 on its validation questions).")
+
+    title = st.session_state.get("suggest_title", "").strip()
+    body = st.session_state.get("suggest_body", "").strip()
+    if not title:
+        st.info("Enter a question title above, or try an example:")
+        for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES):
+            col.button(example, on_click=use_example, args=(example,), width="stretch")
+        return
+
+    text = f"{title} {body}" if body else title  # analyze() cleans it: cleaning twice would unescape &lt; twice
+    views = tagger.analyze(text)
+    kept = [v.token for v in views if v.kept]
+    if not kept:
+        st.warning("The model sees no tokens in this question, so it has no tags to suggest.")
+        st.markdown(f"**Why:** {keeps(tagger.config)}, and every word here was dropped:")
+        st.dataframe(token_table(views), hide_index=True)
+        st.caption("Rephrase with the food, the dish or the technique, e.g. “How do I store fresh basil?”")
+        return
+
+    probabilities = tagger.predict_proba([kept])[0]
+    ranked = pd.DataFrame(tagger.ranked(probabilities, k), columns=["tag", "probability"])
+    answer = ranked[ranked.probability >= threshold].tag.tolist()
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Suggested tags")
+        if answer:
+            st.html(" ".join(f"<span style='display:inline-block;background:#1c83e1;color:white;border-radius:"
+                             f"12px;padding:3px 12px;margin:2px;font-weight:600'>{ui.escape(t)}</span>"
+                             for t in answer))
+        else:
+            st.info(f"No tag reaches the threshold of {threshold:.2f}; the best guesses are in the chart.")
+        st.altair_chart(probability_chart(ranked, threshold), width="stretch")
+        st.caption("Bars: the model's probability for each of the top tags. Red line: the decision threshold.")
+    with right:
+        st.subheader("What the model saw")
+        st.html(highlighted_title(views))
+        st.caption(f"Highlighted words are kept ({tagger.config.label}); grey words are dropped. "
+                   "Hover a word to see why.")
+        st.dataframe(token_table(views), hide_index=True, width="stretch")
+
+    st.subheader("Why these tags")
+    explained = answer[:3] or ranked.tag.head(3).tolist()
+    st.caption("For each tag: drop one kept word, score again, and see how much the probability falls. "
+               "Long blue bars are the words the tag rests on; orange ones argue against it.")
+    contributions = pd.DataFrame(tagger.contributions(kept, explained))
+    for col, tag in zip(st.columns(len(explained)), explained):
+        col.altair_chart(contribution_chart(contributions[contributions.tag == tag], tag), width="stretch")
+
+
+def show_batch(tagger) -> None:
+    st.subheader("Suggest tags for a CSV of titles")
+    st.caption(f"Upload a UTF-8 CSV with a `title` column (other columns are kept). Up to "
+               f"{uploads.MAX_ROWS:,} titles and {uploads.MAX_BYTES // 1_000_000} MB per file. "
+               "Uploaded files are not stored.")
+    upload = st.file_uploader("CSV file", key="batch_file", max_upload_size=max(1, uploads.MAX_BYTES // 1_000_000))
+    batch_k = st.slider("Tags per title (k)", 1, 10, 3, key="batch_k")
+    if upload is None:
+        return
+    try:
+        rows = uploads.read_titles(upload.getvalue())
+    except uploads.UploadError as e:
+        st.error(str(e))
+        return
+    with st.spinner(f"Tagging {len(rows):,} titles…"):
+        result = uploads.suggest_all(tagger, rows, batch_k)
+    no_tokens = int((result["tokens"] == "").sum())
+    st.success(f"Suggested tags for {len(result):,} titles"
+               + (f" ({no_tokens:,} had no words the model keeps)." if no_tokens else "."))
+    st.dataframe(result, hide_index=True, width="stretch")
+    st.download_button("Download suggestions as CSV", uploads.to_csv_bytes(result),
+                       file_name="tag-suggestions.csv", mime="text/csv", type="primary")
+
+
+st.title("Suggest tags")
+st.caption("Type a cooking question and the model suggests cooking.stackexchange tags for it. "
+           "It reads only the words its filter keeps, shown below.")
+tagger = ui.session_tagger_or_stop()
+st.caption(f"Model: {tagger.name} · keeps {tagger.config.label} · {len(tagger.tags):,} tags. "
+           "Change it in the sidebar.")
+single, batch = st.tabs(["One question", "Batch (CSV)"])
+with single:
+    show_suggestions(tagger)
+with batch:
+    show_batch(tagger)

@@ -1,0 +1,178 @@
+"""Tokens: real questions as the model sees them, what the filter costs, and a quiz to feel it yourself."""
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from tagger import browse, data, quiz, ui
+
+PAGE_SIZE = 25
+ANY_TAG, ANY_RESULT = "Any tag", "Any result"
+ALL_WORDS = "all words"  # the name of the keep-everything filter in tokens.FILTERS
+
+
+def show_browser(tagger, questions: pd.DataFrame) -> None:
+    table = ui.question_table(tagger)
+    counts = browse.tag_counts(questions)
+    search, tag_col, result_col = st.columns([3, 2, 2])
+    text = search.text_input("Search titles", key="browse_text", persist_state="session", placeholder="e.g. sourdough")
+    tag = tag_col.selectbox("True tag", [ANY_TAG, *counts.index], key="browse_tag", persist_state="session",
+                            format_func=lambda t: t if t == ANY_TAG else f"{t} ({counts[t]:,})")
+    result = result_col.selectbox("Model's result", [ANY_RESULT, *browse.RESULTS], key="browse_result", persist_state="session",
+                                  help="hit: at least one of the model's tags is a true tag.")
+    found = browse.search(table, text, None if tag == ANY_TAG else tag, None if result == ANY_RESULT else result)
+    if found.empty:
+        st.info("No question matches. Clear the search or pick another tag.")
+        return
+    hits = (found.result == browse.HIT).mean()
+    st.caption(f"{len(found):,} of {len(table):,} questions · the model ({tagger.name}) hits on {hits:.0%} of "
+               "these. The model trained on most of these questions, so its hits here are optimistic; the "
+               "Models page scores it on held-out questions.")
+    n_pages = browse.page(found, 1, PAGE_SIZE)[1]
+    # A new search starts again at page 1: the widget's key changes with the search.
+    number = st.pagination(n_pages, key=f"browse_page|{text}|{tag}|{result}|{tagger.name}") if n_pages > 1 else 1
+    rows, _ = browse.page(found, number, PAGE_SIZE)
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "id": st.column_config.NumberColumn("id", format="%d", width="small"),
+        "title": st.column_config.TextColumn("title", width="large"),
+        "tokens": st.column_config.ListColumn("tokens the model sees"),
+        "true tags": st.column_config.ListColumn("true tags"),
+        "model tags": st.column_config.ListColumn("model's tags"),
+        "result": st.column_config.TextColumn("result"),
+    })
+    st.caption(f"Page {number} of {n_pages:,}, {PAGE_SIZE} questions a page.")
+
+
+def filter_chart(comparison: pd.DataFrame) -> alt.Chart:
+    long = comparison.melt(id_vars="filter", value_vars=["empty_share", "tag_word_share"],
+                           var_name="measure", value_name="share")
+    long["measure"] = long.measure.map({"empty_share": "titles left with no tokens",
+                                        "tag_word_share": "true tags whose words are kept"})
+    return alt.Chart(long).mark_bar().encode(
+        y=alt.Y("filter:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("share:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1]), title=None),
+        color=alt.Color("measure:N", scale=alt.Scale(range=["#f0a030", "#1c83e1"]),
+                        legend=alt.Legend(orient="bottom", title=None, labelLimit=300)),
+        yOffset="measure:N",
+        tooltip=["filter", "measure", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(height=alt.Step(22))
+
+
+def show_filter_cost(tagger) -> None:
+    comparison = ui.filter_comparison(tagger.config)
+    mine = comparison[comparison["model's filter"]].iloc[0]
+    # Compare with keeping every word; a model that already keeps every word is compared with the
+    # original question's nouns-and-gerunds filter instead.
+    everything = comparison[comparison["filter"] == ALL_WORDS].iloc[0]
+    reference = everything if mine["filter"] != ALL_WORDS else comparison.iloc[0]
+    short = "all words" if reference is everything else "nouns + gerunds"
+    st.caption(f"{tagger.name} keeps {tagger.config.label}. Measured over all {len(ui.questions()):,} questions and "
+               f"compared with {reference['filter']} (stop words and punctuation are dropped either way).")
+    a, b, c, d = st.columns(4)
+    a.metric("Vocabulary with this model's filter", f"{mine.vocabulary:,}",
+             f"{mine.vocabulary - reference.vocabulary:+,} vs {short}", delta_color="off")
+    b.metric(f"Vocabulary with {short}", f"{reference.vocabulary:,}")
+    c.metric("Titles left with no tokens", f"{mine.empty_share:.1%}",
+             f"{(mine.empty_share - reference.empty_share) * 100:+.1f} pts vs {short}", delta_color="inverse")
+    d.metric("True tags whose words are kept", f"{mine.tag_word_share:.1%}",
+             f"{(mine.tag_word_share - reference.tag_word_share) * 100:+.1f} pts vs {short}")
+    st.subheader("Filters compared")
+    st.altair_chart(filter_chart(comparison), width="stretch")
+    st.dataframe(comparison.rename(columns={
+        "empty_share": "no tokens", "tag_word_share": "tag words kept",
+        "mean_tokens": "tokens per title"}), hide_index=True, width="stretch", column_config={
+        "no tokens": st.column_config.NumberColumn(format="percent"),
+        "tag words kept": st.column_config.NumberColumn(format="percent"),
+        "tokens per title": st.column_config.NumberColumn(format="%.2f"),
+    })
+    st.caption("“Tag words kept”: a true tag counts when every word of it (baking-soda → baking, soda) is among "
+               "the title's kept tokens. A filter that drops those words makes the model guess from context.")
+
+
+def new_round(pool: pd.DataFrame, mode: str) -> None:
+    board: quiz.Scoreboard = st.session_state["quiz_board"]
+    rng = st.session_state.setdefault("quiz_rng", np.random.default_rng())
+    row = pool.iloc[quiz.pick(len(pool), rng, board.asked)]
+    st.session_state["quiz_round"] = quiz.Round(
+        row=int(row.name), mode=mode, title=row.title, tokens=list(row.tokens),
+        true_tags=list(row["true tags"]), model_tags=list(row["model tags"]))
+    st.session_state.pop("quiz_guess", None)
+
+
+def badges(words, colour="#1c83e1") -> str:
+    return " ".join(f"<span style='display:inline-block;border:1px solid {colour};color:{colour};border-radius:"
+                    f"12px;padding:2px 10px;margin:2px'>{ui.escape(w)}</span>" for w in words)
+
+
+def show_quiz(tagger, questions: pd.DataFrame) -> None:
+    st.caption("Could you tag a question from the tokens alone? Pick tags, then compare with the truth and with "
+               "the model. Questions come from the held-out part the model never trained on. Scores are F1 per "
+               "question (1 = exactly the true tags), averaged.")
+    table = ui.question_table(tagger)
+    _, held_out = data.holdout_split(questions)
+    pool = table.iloc[len(table) - len(held_out):]
+    if st.session_state.get("quiz_model") != tagger.name:
+        # Scores compare the person with one model: another model starts a fresh scoreboard.
+        st.session_state.update(quiz_model=tagger.name, quiz_board=quiz.Scoreboard(), quiz_round=None)
+    board = st.session_state["quiz_board"]
+    mode = st.radio("Show the question as", quiz.MODES, key="quiz_mode", persist_state="session", horizontal=True)
+    rnd = st.session_state.get("quiz_round")
+    if rnd is None or rnd.mode != mode:
+        new_round(pool, mode)
+        rnd = st.session_state["quiz_round"]
+
+    st.markdown(f"**Question {board.tallies[mode].questions + (0 if rnd.answered else 1)} ({mode.lower()})**")
+    if mode == quiz.MODES[0]:
+        if rnd.tokens:
+            st.html(badges(rnd.tokens))
+        else:
+            st.info("The model sees no tokens for this question: the filter dropped every word. Guess anyway!")
+    else:
+        st.text(rnd.title)
+
+    all_tags = browse.tag_counts(questions).index.tolist()
+    guess = st.multiselect("Your tags", all_tags, key="quiz_guess", max_selections=5, disabled=rnd.answered,
+                           placeholder="Type to search the tags", help="Most frequent tags first; pick 1 to 5.")
+    if not rnd.answered:
+        if st.button("Check my tags", type="primary", disabled=not guess):
+            board.answer(rnd, guess)
+            st.rerun()
+    else:
+        mine, model = quiz.f1(rnd.guess, rnd.true_tags), quiz.f1(rnd.model_tags, rnd.true_tags)
+        st.text(f"Title: {rnd.title}")
+        cols = st.columns(3)
+        cols[0].markdown("**True tags**")
+        cols[0].html(badges(rnd.true_tags, "#21a356"))
+        cols[1].markdown(f"**Your tags** · F1 {mine:.2f}")
+        cols[1].html(badges(rnd.guess))
+        cols[2].markdown(f"**{tagger.name}'s tags** · F1 {model:.2f}")
+        cols[2].html(badges(rnd.model_tags, "#9b59b6") if rnd.model_tags else "<em>nothing above its threshold</em>")
+        if mine > model:
+            st.success(f"You beat the model on this one ({mine:.2f} vs {model:.2f}).")
+        elif mine == model:
+            st.info(f"A tie: both scored {mine:.2f}.")
+        else:
+            st.warning(f"The model wins this one ({model:.2f} vs your {mine:.2f}).")
+        st.button("Next question", on_click=new_round, args=(pool, mode), type="primary")
+
+    st.subheader("Running score (this session)")
+    st.dataframe(pd.DataFrame([
+        {"mode": m, "questions": t.questions, "your mean F1": t.person_mean, f"{tagger.name} mean F1": t.model_mean}
+        for m, t in board.tallies.items()]), hide_index=True, width="stretch",
+        column_config={c: st.column_config.NumberColumn(format="%.2f")
+                       for c in ("your mean F1", f"{tagger.name} mean F1")})
+
+
+st.title("Tokens")
+st.caption("The model never reads a whole title: a part-of-speech filter keeps only some words. "
+           "Browse real questions as the model sees them, see what the filter costs, and test yourself.")
+tagger = ui.session_tagger_or_stop()
+questions = ui.questions_or_stop()
+browser, cost, sense_check = st.tabs(["Browse questions", "Filter cost", "Sense-check quiz"])
+with browser:
+    show_browser(tagger, questions)
+with cost:
+    show_filter_cost(tagger)
+with sense_check:
+    show_quiz(tagger, questions)

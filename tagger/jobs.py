@@ -1,0 +1,180 @@
+"""One background training run per server process, that any session can watch and its owner can stop.
+
+Streamlit reruns page scripts but imports modules once per process, so a module-level slot is shared by
+every session of the server: that is what makes "one run at a time" hold across browsers. The run
+happens in a plain thread calling `training.run_experiment`; it reports progress per batch and epoch,
+polls a stop flag (the user's Stop button or the time limit), and keeps the trained `Experiment` in
+memory. Nothing is written to disk here: a model reaches the registry only when its owner saves it,
+so a failed or stopped run can never touch the active model. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tagger import tokens as tok
+from tagger.model import HParams, Progress, TrainingStopped
+
+# Limits that keep a public demo responsive on a small server; the Retrain page states them.
+MAX_ROWS = 13_000
+MAX_EPOCHS = 15
+MAX_SECONDS = 240
+
+RUNNING, DONE, FAILED, STOPPED = "running", "done", "failed", "stopped"
+
+log = logging.getLogger(__name__)
+
+
+class JobBusy(RuntimeError):
+    """Another training run is still going on this server."""
+
+
+@dataclass
+class Snapshot:
+    """A consistent copy of a job's state for drawing one frame of the UI."""
+
+    status: str
+    phase: str
+    fraction: float  # 0..1 of the planned batches
+    epoch: int  # epochs finished
+    epochs: int
+    batch: int
+    batches: int
+    elapsed: float
+    history: list[dict] = field(default_factory=list)
+    message: str = ""  # why it failed or stopped
+
+
+class TrainingJob:
+    def __init__(self, train: pd.DataFrame, test: pd.DataFrame, config: tok.TokenConfig, hp: HParams, *,
+                 data_info: dict | None = None, compare_with: dict | None = None, owner: str = "",
+                 max_seconds: float = MAX_SECONDS):
+        self.train, self.test, self.config, self.hp = train, test, config, hp
+        self.data_info = dict(data_info or {})
+        self.compare_with = dict(compare_with or {})
+        self.owner, self.max_seconds = owner, max_seconds
+        self.result = None  # training.Experiment once done
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._finished = threading.Event()
+        self._status, self._phase, self._message = RUNNING, "Preparing tokens", ""
+        self._fraction, self._epoch, self._batch, self._batches = 0.0, 0, 0, 0
+        self._history: list[dict] = []
+        self._started = time.monotonic()
+        self._ended: float | None = None
+        self._thread = threading.Thread(target=self._run, name="tagger-training", daemon=True)
+
+    # --- control -------------------------------------------------------------------------------
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self, reason: str = "Stopped on request; nothing was saved.") -> None:
+        with self._lock:
+            if self._status == RUNNING and not self._stop.is_set():
+                self._message = reason
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends (tests, scripts); True if it did."""
+        return self._finished.wait(timeout)
+
+    @property
+    def running(self) -> bool:
+        return not self._finished.is_set()
+
+    # --- state -------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            end = self._ended if self._ended is not None else time.monotonic()
+            return Snapshot(self._status, self._phase, self._fraction, self._epoch, self.hp.epochs,
+                            self._batch, self._batches, end - self._started,
+                            [dict(r) for r in self._history], self._message)
+
+    # --- the thread -------------------------------------------------------------------------
+    def _should_stop(self) -> bool:
+        if not self._stop.is_set() and time.monotonic() - self._started > self.max_seconds:
+            self.stop(f"Stopped at the demo's time limit of {self.max_seconds:.0f} seconds; nothing was saved. "
+                      "Try fewer epochs or a smaller slice.")
+        return self._stop.is_set()
+
+    def _progress(self, p: Progress) -> None:
+        with self._lock:
+            self._batches = p.batches
+            if len(p.history) > self._epoch:  # an epoch just ended (its row was appended first)
+                self._epoch = len(p.history)
+                self._history = [dict(r) for r in p.history]
+                self._fraction = self._epoch / max(p.epochs, 1)
+                self._batch = p.batches
+            else:
+                self._batch = p.batch
+                self._fraction = (p.epoch + p.batch / max(p.batches, 1)) / max(p.epochs, 1)
+            self._phase = f"Training: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}"
+
+    def _run(self) -> None:
+        from tagger.training import run_experiment
+
+        try:
+            result = run_experiment(self.train, self.test, self.config, self.hp, data_info=self.data_info,
+                                    compare_with=self.compare_with, progress=self._progress,
+                                    should_stop=self._should_stop)
+            seconds = round(time.monotonic() - self._started, 1)
+            result.tagger.metadata["training_data"]["seconds"] = seconds
+            with self._lock:
+                self.result, self._status, self._phase, self._fraction = result, DONE, "Finished", 1.0
+        except TrainingStopped:
+            with self._lock:
+                self._status, self._phase = STOPPED, "Stopped"
+                self._message = self._message or "Stopped; nothing was saved."
+        except Exception as e:  # noqa: BLE001 - the UI shows the reason; the log keeps the traceback
+            log.exception("training run failed")
+            reason = str(e) if isinstance(e, (ValueError, tok.TokenizerError)) else f"{e.__class__.__name__}: {e}"
+            with self._lock:
+                self._status, self._phase = FAILED, "Failed"
+                self._message = f"Training failed: {reason.splitlines()[0] if reason else 'unknown error'}"
+        finally:
+            with self._lock:
+                self._ended = time.monotonic()
+            self._finished.set()
+
+
+_slot_lock = threading.Lock()
+_current: TrainingJob | None = None
+
+
+def check_limits(rows: int, hp: HParams) -> list[str]:
+    """Reasons a run would break the demo's limits; empty when it is within them."""
+    out = []
+    if rows > MAX_ROWS:
+        out.append(f"{rows:,} questions is over the limit of {MAX_ROWS:,}.")
+    if hp.epochs > MAX_EPOCHS:
+        out.append(f"{hp.epochs} epochs is over the limit of {MAX_EPOCHS}.")
+    return out
+
+
+def start(train: pd.DataFrame, test: pd.DataFrame, config: tok.TokenConfig, hp: HParams, **kwargs) -> TrainingJob:
+    """Start a run, unless one is already going on this server (JobBusy) or it breaks a limit (ValueError)."""
+    global _current
+    problems = check_limits(len(train) + len(test), hp)
+    if problems:
+        raise ValueError(" ".join(problems))
+    with _slot_lock:
+        if _current is not None and _current.running:
+            raise JobBusy("A training run is already in progress on this server; wait for it to finish.")
+        _current = TrainingJob(train, test, config, hp, **kwargs).start()
+        return _current
+
+
+def current() -> TrainingJob | None:
+    """The server's latest run (running or finished), or None."""
+    return _current
+
+
+def running() -> TrainingJob | None:
+    job = _current
+    return job if job is not None and job.running else None

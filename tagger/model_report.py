@@ -1,0 +1,83 @@
+"""What the Models page says about models: the registry as a table, and one model's per-tag quality.
+
+Per-tag numbers are computed on the rows the model did not train on: the held-out part of the slice
+it was trained on (recorded in its metadata by the Retrain page), or the project's fixed held-out
+questions for models trained on the whole data. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tagger import data, metrics, slices
+from tagger.model import HParams
+from tagger.registry import ModelEntry
+from tagger.tokens import TokenConfig
+
+
+def _hparams_label(hp: dict) -> str:
+    try:
+        h = HParams.from_dict(hp)
+    except (TypeError, ValueError):
+        return "unreadable"
+    kernels = ",".join(str(k) for k in h.kernel_sizes)
+    return (f"{h.output}, {h.epochs} epochs, emb {h.embedding_dim}, {h.filters} filters × [{kernels}], "
+            f"dropout {h.dropout:g}, batch {h.batch_size}")
+
+
+def slice_label(meta: dict) -> str:
+    info = meta.get("training_data") or {}
+    if "slice" in info:
+        label = slices.SliceSpec.from_dict(info["slice"]).describe()
+    else:
+        label = f"whole file {info.get('source', '?')}"
+    rows = info.get("rows")
+    return f"{label} ({rows:,} questions)" if isinstance(rows, int) else label
+
+
+def models_table(entries: list[ModelEntry], active: str | None) -> pd.DataFrame:
+    """One row per model directory; unusable ones say why instead of their numbers."""
+    rows = []
+    for e in entries:
+        row = {"name": e.name, "status": ", ".join(
+            s for s, on in (("active", e.name == active), ("shipped", e.shipped)) if on) or "saved"}
+        if e.metadata is None:
+            row.update({"data slice": "", "tokens": "", "hyperparameters": f"unusable: {e.problem}"})
+            rows.append(row)
+            continue
+        meta = e.metadata
+        held = (meta.get("metrics") or {}).get("heldout") or {}
+        row.update({
+            "P@1": held.get("p_at_1"), "P@5": held.get("p_at_5"), "R@5": held.get("r_at_5"),
+            "micro-F1": held.get("micro_f1"),
+            "tokens": TokenConfig.from_dict(meta.get("token_config") or {}).label,
+            "data slice": slice_label(meta),
+            "hyperparameters": _hparams_label(meta.get("hparams") or {}),
+            "tags": len(meta.get("tags") or []),
+            "threshold": meta.get("threshold"),
+            "created": (meta.get("created_at") or "")[:16].replace("T", " "),
+        })
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def evaluation_rows(meta: dict, questions: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The questions to score a model on, and a sentence saying which they are."""
+    info = meta.get("training_data") or {}
+    if "slice" in info:
+        spec = slices.SliceSpec.from_dict(info["slice"])
+        _, test = slices.split(slices.apply(questions, spec))
+        return test, f"the held-out part of its training slice ({spec.describe()}): {len(test):,} questions"
+    _, test = data.holdout_split(questions)
+    return test, f"the project's held-out questions (the last {len(test):,} of the data file)"
+
+
+def per_tag(tagger, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(precision/recall/F1/support per tag at the model's threshold, micro-F1 against the threshold)."""
+    token_lists = tagger.tokens_many(rows.title.tolist())
+    probs = tagger.predict_proba(token_lists)
+    names = list(tagger.tags)
+    predicted = [[names[i] for i in (p >= tagger.threshold).nonzero()[0]] for p in probs]
+    report = metrics.per_tag_report(rows.tags.tolist(), predicted)
+    curve = metrics.threshold_curve(rows.tags.tolist(), names, probs)
+    return report, curve
