@@ -19,6 +19,11 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
+# The benchmark's peers (fastText) and chart writer; the tests exercise the benchmark too.
+$(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
 setup: $(VENV)/.installed
 
 # Playwright's own browser download can't work offline; Debian's chromium can.
@@ -31,10 +36,10 @@ browser:
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-test: setup browser
+test: setup $(VENV)/.installed-bench browser
 	$(PY) -m pytest -q
 
-bench: setup
+bench: $(VENV)/.installed-bench
 	$(PY) -m tagger.bench
 
 clean:

@@ -26,7 +26,7 @@ def _data_path() -> Path:
 
     path = data.default_data_path()
     if path is None or not Path(path).is_file():
-        pytest.skip("the cooking questions CSV is missing: set TAGGER_DATA")
+        pytest.fail("the cooking questions CSV is missing: set TAGGER_DATA")
     return Path(path)
 
 

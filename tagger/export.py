@@ -1,0 +1,127 @@
+"""Export a trained tagger as a TensorFlow SavedModel that TensorFlow Serving can load.
+
+The SavedModel maps *tokens* to tag probabilities; turning a title into tokens stays in the client
+(the app, or anything that imports `tagger.tokens`), because the part-of-speech filter is NLTK's
+perceptron tagger, which cannot run inside a TensorFlow graph. Two signatures:
+
+- `serving_default`: `tokens` — tf.string, shape [batch, n], the filtered tokens of each title,
+  padded on the right with "" — returns `probabilities` (float32, [batch, n_tags]).
+- `tokens_text`: `tokens_text` — tf.string, shape [batch], the same tokens joined by single spaces
+  (handy for REST clients: `{"inputs": {"tokens_text": ["potato starch cheese sauce"]}}`).
+
+Inside the graph a `StringLookup` with the model's vocabulary reproduces `tagger.model.encode`
+exactly: "" (padding) -> 0, an unknown token -> 1, the i-th vocabulary token -> i + 2; rows are
+truncated to `max_len` and padded with 0. A row with no tokens scores all zeros, as
+`Tagger.predict_proba` does. Beside the SavedModel go `tags.txt` (one tag per output column),
+`token_config.json` (the client's filter, threshold and max_len) and `vocabulary.txt`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tagger import atomic, paths
+
+paths.quiet_tensorflow()
+
+SIGNATURE = "serving_default"
+TEXT_SIGNATURE = "tokens_text"
+
+
+def _serving_functions(tagger):
+    """The two graph functions, built on a StringLookup that mirrors `tagger.model.encode`."""
+    import keras
+    import tensorflow as tf
+
+    max_len = tagger.max_len
+    # mask_token "" takes id 0 and the single OOV bucket id 1, so vocabulary[i] gets id i + 2.
+    lookup = keras.layers.StringLookup(vocabulary=list(tagger.vocabulary), mask_token="",
+                                       num_oov_indices=1, output_mode="int", name="token_lookup")
+    lookup(tf.constant([[""]]))  # builds the layer, which ExportArchive requires
+    model = tagger.model
+
+    def score(tokens):
+        tokens = tokens[:, :max_len]
+        ids = tf.cast(lookup(tokens), tf.int32)
+        pad = tf.maximum(max_len - tf.shape(ids)[1], 0)
+        ids = tf.pad(ids, [[0, 0], [0, pad]])
+        ids = tf.ensure_shape(ids, [None, max_len])
+        probs = model(ids, training=False)
+        has_tokens = tf.reduce_any(tf.not_equal(tokens, ""), axis=1, keepdims=True)
+        return {"probabilities": probs * tf.cast(has_tokens, probs.dtype)}
+
+    def serve_tokens(tokens):
+        return score(tokens)
+
+    def serve_text(tokens_text):
+        # Empty pieces from doubled spaces become "" (padding), which the lookup maps to 0 - but a
+        # "" between tokens would shift positions, so split on runs of whitespace instead.
+        parts = tf.strings.split(tf.strings.strip(tokens_text))
+        return score(parts.to_tensor(default_value=""))
+
+    return lookup, model, serve_tokens, serve_text
+
+
+def export_savedmodel(tagger, out, overwrite: bool = False) -> Path:
+    """Write `tagger` as a SavedModel directory at `out` (atomically); returns the path."""
+    import keras
+    import tensorflow as tf
+
+    lookup, model, serve_tokens, serve_text = _serving_functions(tagger)
+
+    def fill(tmp: Path):
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.track(lookup)
+        # The first endpoint is also published as "serving_default"; name it so explicitly.
+        archive.add_endpoint(SIGNATURE, serve_tokens,
+                             input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
+        archive.add_endpoint(TEXT_SIGNATURE, serve_text,
+                             input_signature=[tf.TensorSpec([None], tf.string, name="tokens_text")])
+        archive.write_out(str(tmp), verbose=False)
+        (tmp / "tags.txt").write_text("\n".join(tagger.tags) + "\n", encoding="utf-8")
+        (tmp / "vocabulary.txt").write_text("\n".join(tagger.vocabulary) + "\n", encoding="utf-8")
+        client = {
+            "token_config": tagger.config.to_dict(),
+            "max_len": tagger.max_len,
+            "threshold": tagger.threshold,
+            "signature": SIGNATURE,
+            "input": "tokens",
+            "output": "probabilities",
+            "model": tagger.name,
+            "note": "title -> tokens runs in the client: tagger.tokens.tokens(title, TokenConfig.from_dict("
+                    "token_config)); NLTK's POS tagger cannot run inside the TensorFlow graph",
+        }
+        (tmp / "token_config.json").write_text(json.dumps(client, indent=1), encoding="utf-8")
+
+    return atomic.write_dir(Path(out), fill, overwrite=overwrite)
+
+
+def pad_tokens(token_lists) -> list[list[str]]:
+    """Token lists -> a rectangular list padded with "" (at least one column), for `serving_default`."""
+    width = max([len(t) for t in token_lists] + [1])
+    return [list(t) + [""] * (width - len(t)) for t in token_lists]
+
+
+class ServedModel:
+    """A loaded export, scored the way TensorFlow Serving would: through its signature."""
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        self.path = Path(path)
+        self.loaded = tf.saved_model.load(str(self.path))
+        self.signature = self.loaded.signatures[SIGNATURE]
+        self.tags = (self.path / "tags.txt").read_text(encoding="utf-8").split()
+        self.client = json.loads((self.path / "token_config.json").read_text(encoding="utf-8"))
+
+    def predict_proba(self, token_lists):
+        import tensorflow as tf
+
+        if not len(token_lists):
+            import numpy as np
+
+            return np.zeros((0, len(self.tags)), np.float32)
+        x = tf.constant(pad_tokens(token_lists), dtype=tf.string)
+        return self.signature(tokens=x)["probabilities"].numpy()
