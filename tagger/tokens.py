@@ -102,6 +102,9 @@ def clean_text(text: str) -> str:
     """User or dataset text -> one clean line: HTML stripped, control characters dropped, capped."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
+    # Markup can hide a long title in a longer string, but not without bound: parsing megabytes of HTML
+    # takes seconds, so only a generous prefix is parsed before the cap below applies.
+    text = text[: MAX_TITLE_CHARS * 20]
     if "<" in text or "&" in text:
         from tagger.data import clean_html  # BeautifulSoup is only needed when there is markup
 

@@ -166,10 +166,24 @@ def _model_stamp(path: Path) -> int:
     return (path / "metadata.json").stat().st_mtime_ns
 
 
+def _keep_keras_state() -> None:
+    """Stop Streamlit from calling `keras.backend.clear_session()` after every script run.
+
+    Streamlit does it to free models a script builds on each run; this app builds models only in the
+    training thread and shares loaded ones across sessions, so the call only costs a full gc.collect()
+    holding the GIL (~0.2 s a rerun, measured with bench/load_test.py) and resets Keras' global state
+    under a model another session may be training.
+    """
+    import keras
+
+    keras.backend.clear_session = lambda *args, **kwargs: None
+
+
 @st.cache_resource(show_spinner="Loading the model…", max_entries=6)
 def _load_tagger(path: str, stamp: int):
     from tagger.predictor import Tagger
 
+    _keep_keras_state()
     return Tagger.load(path)
 
 

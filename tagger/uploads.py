@@ -82,8 +82,9 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
     df.columns = names
     title_col = names[lowered.index("title")]
     df = df.rename(columns={title_col: "title"})
-    df["title"] = df["title"].map(tok.clean_text)
-    df = df[df["title"] != ""].reset_index(drop=True)
+    # Titles stay as uploaded: tagging cleans them, and cleaning twice would unescape entities twice.
+    df["title"] = df["title"].map(lambda t: "" if pd.isna(t) else str(t))
+    df = df[df["title"].map(tok.clean_text) != ""].reset_index(drop=True)
     if df.empty:
         raise UploadError("The `title` column has no text in any row.")
     if len(df) > max_rows:
@@ -101,7 +102,7 @@ def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     for title, tokens, p in zip(titles, token_lists, probs):
         ranked = tagger.ranked(p, k)
         rows.append({
-            "title": title,
+            "title": tok.clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text
             "tokens": " ".join(tokens),
             "suggested tags": " ".join(t for t, prob in ranked if prob >= tagger.threshold),
             f"top {k}": "; ".join(f"{t} ({prob:.2f})" for t, prob in ranked),
