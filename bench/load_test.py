@@ -31,17 +31,17 @@ import platform
 import random
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as a script: `python bench/load_test.py`
+
+from tagger.devserver import StreamlitServer, free_port  # noqa: E402
 CHROMIUM = os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TITLES = [
@@ -59,12 +59,6 @@ TITLES = [
 
 
 # --- the server -----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mib(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -133,53 +127,6 @@ class CpuMeter:
                 "other_processes_cpu_s": round(max(machine - server - clients, 0), 1),
                 "machine_busy_pct": round(100 * machine / (wall * (os.cpu_count() or 1)), 1),
                 "load_average_1min_at_end": round(os.getloadavg()[0], 2)}
-
-
-# An experiment (--skip-keras-clear-session): Streamlit calls keras.backend.clear_session() after every
-# script run of every session, and that ends in a full gc.collect(). This starts the server with it disabled.
-_NO_CLEAR = ("import sys, keras; keras.backend.clear_session = lambda *a, **k: None; "
-             "from streamlit.web.cli import main; sys.exit(main())")
-
-
-class Server:
-    def __init__(self, models: Path, log: Path, options: list[str] = (), skip_keras_clear_session: bool = False):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, TAGGER_MODELS=str(models))
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        log.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log, "wb")
-        extra = [part for option in options for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1])]
-        launcher = ["-c", _NO_CLEAR] if skip_keras_clear_session else ["-m", "streamlit"]
-        self.proc = subprocess.Popen(
-            [sys.executable, *launcher, "run", "app.py", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1",
-             "--server.port", str(self.port), "--server.fileWatcherType", "none", *extra],
-            cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"streamlit exited with {self.proc.returncode}; see {self._log.name}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=5) as r:
-                    if r.read().strip() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise SystemExit(f"streamlit not healthy after {timeout:.0f} s; see {self._log.name}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
 
 
 class MemoryProbe:
@@ -353,8 +300,11 @@ async def run(args) -> dict:
     models = scratch / "models"
     shutil.copytree(REPO / "models", models, ignore=shutil.ignore_patterns(".*", "active.json"))
     out = Path(args.out) if Path(args.out).is_absolute() else REPO / args.out
-    server = Server(models, out.with_name(out.stem + "-server.log"), args.streamlit_option,
-                    args.skip_keras_clear_session)
+    env = dict(os.environ, TAGGER_MODELS=str(models))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    extra = tuple(part for option in args.streamlit_option
+                  for part in (f"--{option.split('=', 1)[0]}", option.split("=", 1)[1]))
+    server = StreamlitServer(free_port(), env, out.with_name(out.stem + "-server.log"), extra)
     report: dict = {"config": vars(args).copy(), "phases": {}, "notes": []}
     try:
         t0 = time.monotonic()
@@ -491,8 +441,6 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="bench-results/load.json")
     ap.add_argument("--streamlit-option", action="append", default=[], metavar="KEY=VALUE",
                     help="extra server option, e.g. runner.postScriptGC=false (repeatable)")
-    ap.add_argument("--skip-keras-clear-session", action="store_true",
-                    help="experiment: start the server with keras.backend.clear_session disabled")
     args = ap.parse_args(argv)
     if not 1 <= args.sessions <= 40 or not 1 <= args.requests <= 20:
         ap.error("keep it bounded: 1-40 sessions, 1-20 requests each")

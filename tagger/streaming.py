@@ -27,7 +27,6 @@ Command line (the benchmark runs these in subprocesses, one per size, to measure
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import random
@@ -217,8 +216,8 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
     """
     import keras
 
-    from tagger.predictor import FORMAT, Tagger
-    from tagger.training import library_versions
+    from tagger.predictor import Tagger
+    from tagger.training import model_metadata
 
     say = progress or (lambda msg: None)
     keras.utils.set_random_seed(hp.seed)
@@ -266,21 +265,10 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
         threshold = 0.5
         if len(x_val):
             threshold = metrics.best_threshold(val_tags, tags, _predict(model, x_val))
-        metadata = {
-            "format": FORMAT,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "token_config": config.to_dict(),
-            "vocabulary": vocabulary,
-            "tags": tags,
-            "threshold": threshold,
-            "hparams": hp.to_dict(),
-            "training_data": {"source": Path(path).name, "rows": spool.rows, "rows_used": vocab.train_rows + vocab.val_rows,
-                              "streamed": True,
-                              "max_steps_per_epoch": max_steps, "seconds": round(train_seconds, 1)},
-            "history": history,
-            "metrics": {},
-            "versions": library_versions(),
-        }
+        metadata = model_metadata(
+            config, vocabulary, tags, threshold, hp, history,
+            {"source": Path(path).name, "rows": spool.rows, "rows_used": vocab.train_rows + vocab.val_rows,
+             "streamed": True, "max_steps_per_epoch": max_steps, "seconds": round(train_seconds, 1)})
         stats = {"questions": spool.rows, "tag_seconds": round(spool.seconds, 1),
                  "count_seconds": round(count_seconds, 1), "train_seconds": round(train_seconds, 1),
                  "steps": state["steps"], "epochs": hp.epochs, "max_steps_per_epoch": max_steps,

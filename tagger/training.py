@@ -66,7 +66,15 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
     if len(val_idx):
         probs = model(x_val, training=False).numpy()
         threshold = metrics.best_threshold(val_tags, tags, probs)
-    metadata = {
+    metadata = model_metadata(config, vocabulary, tags, threshold, hp, history,
+                              {**(data_info or {}), "rows": len(token_lists), "rows_used": len(rows)})
+    return Tagger(model, metadata)
+
+
+def model_metadata(config: tok.TokenConfig, vocabulary: list[str], tags: list[str], threshold: float,
+                   hp: HParams, history: list[dict], training_data: dict) -> dict:
+    """Everything saved beside a model's weights, so inference repeats its training exactly."""
+    return {
         "format": FORMAT,
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "token_config": config.to_dict(),
@@ -74,12 +82,11 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
         "tags": tags,
         "threshold": threshold,
         "hparams": hp.to_dict(),
-        "training_data": {**(data_info or {}), "rows": len(token_lists), "rows_used": len(rows)},
+        "training_data": training_data,
         "history": history,
         "metrics": {},
         "versions": library_versions(),
     }
-    return Tagger(model, metadata)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from tests.core_fixtures import real_questions, train_small
 def exported(tmp_path_factory):
     root = tmp_path_factory.mktemp("export")
     # The question's filter (nouns + gerunds), so titles with no kept tokens occur too.
-    tagger = train_small(root / "model", rows=500, epochs=2, pos="NN,NNS,VBG")
+    train_small(root / "model", rows=500, epochs=2, pos="NN,NNS,VBG")
     out = export_savedmodel(Tagger.load(root / "model"), root / "served")
     return Tagger.load(root / "model"), out
 

@@ -13,14 +13,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tagger.devserver import StreamlitServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "models"
@@ -28,14 +25,8 @@ OUTPUT = REPO / "test-output"
 SCREENSHOTS = OUTPUT / "screenshots"
 CHROMIUM = os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-START_TIMEOUT = 120  # seconds for the server's health check (imports pandas, sklearn, ... on a busy box)
 VIEWPORT = {"width": 1400, "height": 1800}  # Streamlit scrolls inside its main block: a tall window shows more
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def copy_registry(target: Path) -> Path:
@@ -49,51 +40,6 @@ def copy_registry(target: Path) -> Path:
         else:
             shutil.copy2(item, target / item.name)
     return target
-
-
-class StreamlitServer:
-    """`streamlit run app.py` as a child process; `stop()` ends it (and only it)."""
-
-    def __init__(self, port: int, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
-        self.port, self.log_path = port, log_path
-        self.url = f"http://127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.fileWatcherType", "none", *extra_args]
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=5) as r:
-                    if r.status == 200 and r.read().strip() == b"ok":
-                        return
-            except OSError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"streamlit was not healthy after {timeout:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, n: int = 4000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-n:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log.close()
 
 
 def server_env(models: Path) -> dict:
