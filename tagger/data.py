@@ -21,6 +21,8 @@ from typing import Iterator
 import pandas as pd
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
+from tagger import paths
+
 FORMATS = ("csv", "kaggle", "fasttext", "posts_xml")
 
 # utf-8-sig decodes plain UTF-8 unchanged and also strips a leading BOM, which
@@ -352,7 +354,7 @@ def default_data_path(cli_value: str | None = None) -> Path | None:
     env = os.environ.get("TAGGER_DATA")
     if env:
         return Path(env).expanduser()
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cooking.csv"
+    shared = paths.SHARED / "data" / "cooking.csv"
     return shared if shared.is_file() else None
 
 
