@@ -124,6 +124,10 @@ def evaluate_probabilities(true_tags, tag_names, probabilities: np.ndarray, thre
         silent = ~np.asarray(has_tokens, dtype=bool)
         probabilities[silent] = 0.0
         ranked = [[] if s else r for r, s in zip(ranked, silent)]
+    return evaluate(true_tags, ranked, tags_above(tag_names, probabilities, threshold))
+
+
+def tags_above(tag_names: Sequence[str], probabilities: np.ndarray, threshold: float) -> list[list[str]]:
+    """Each row's predicted tag set: every tag at or above the threshold."""
     names = np.asarray(tag_names, dtype=object)
-    predicted = [list(names[row >= threshold]) for row in probabilities]
-    return evaluate(true_tags, ranked, predicted)
+    return [list(names[row >= threshold]) for row in probabilities]

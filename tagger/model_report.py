@@ -76,8 +76,7 @@ def per_tag(tagger, rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(precision/recall/F1/support per tag at the model's threshold, micro-F1 against the threshold)."""
     token_lists = tagger.tokens_many(rows.title.tolist())
     probs = tagger.predict_proba(token_lists)
-    names = list(tagger.tags)
-    predicted = [[names[i] for i in (p >= tagger.threshold).nonzero()[0]] for p in probs]
+    predicted = metrics.tags_above(tagger.tags, probs, tagger.threshold)
     report = metrics.per_tag_report(rows.tags.tolist(), predicted)
-    curve = metrics.threshold_curve(rows.tags.tolist(), names, probs)
+    curve = metrics.threshold_curve(rows.tags.tolist(), tagger.tags, probs)
     return report, curve

@@ -102,7 +102,7 @@ def spool_tokens(path, config: tok.TokenConfig, work_dir, limit: int | None = No
     n = 0
     with open(out, "w", encoding="utf-8") as f:
         for q in data.iter_questions(path, report=report):
-            f.write(json.dumps([tok.filter_tagged(tok.tag_title(q["title"]), config), q["tags"]],
+            f.write(json.dumps([tok.tokens(q["title"], config), q["tags"]],
                                ensure_ascii=False))
             f.write("\n")
             n += 1

@@ -96,7 +96,7 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
 def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """One row per title: the tokens the model saw, the tags above its threshold, and the top k."""
     titles = df["title"].tolist()
-    token_lists = [tok.filter_tagged(t, tagger.config) for t in tok.tag_titles(titles, use_cache=False)]
+    token_lists = tok.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
     probs = tagger.predict_proba(token_lists)
     rows = []
     for title, tokens, p in zip(titles, token_lists, probs):
