@@ -40,7 +40,7 @@ test: setup $(VENV)/.installed-bench browser
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed-bench
-	$(PY) -m tagger.bench
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .cache test-output

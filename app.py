@@ -5,14 +5,14 @@ import uuid
 
 import streamlit as st
 
-from tagger import ui
+from tagger.ui import session, sidebar
 
 st.set_page_config(page_title="Cooking Tagger", page_icon="🍳", layout="wide")
 
 # Session state every page may read: who this session is (training runs belong to the session that
 # started them) and which model it uses (None until the registry is read).
 st.session_state.setdefault("session_id", uuid.uuid4().hex)
-st.session_state.setdefault(ui.MODEL_KEY, None)
+st.session_state.setdefault(session.MODEL_KEY, None)
 
 pages = [
     st.Page("pages/suggest.py", title="Suggest", icon=":material/sell:", default=True),
@@ -22,7 +22,7 @@ pages = [
 ]
 page = st.navigation(pages)
 
-with ui.friendly_errors():
-    ui.sidebar()
-with ui.friendly_errors():
+with session.friendly_errors():
+    sidebar.draw()
+with session.friendly_errors():
     page.run()

@@ -4,30 +4,31 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tagger import model_report, ui
-from tagger.registry import RegistryError
+from tagger.app import model_report
+from tagger.store.registry import RegistryError
+from tagger.ui import cached, safe, session
 
 
 def activate(name: str) -> None:
     try:
-        ui.registry().activate(name)
+        cached.registry().activate(name)
     except RegistryError as e:
-        ui.flash(f"Not activated: {e}", "error")
+        session.flash(f"Not activated: {e}", "error")
         return
-    ui.set_session_model(name)
-    ui.flash(f"{name} is now the active model: the server's default, and the model this session uses.")
+    session.set_model(name)
+    session.flash(f"{name} is now the active model: the server's default, and the model this session uses.")
 
 
 def delete(name: str) -> None:
     try:
-        ui.registry().delete(name)
+        cached.registry().delete(name)
     except (RegistryError, OSError) as e:
-        ui.flash(f"Not deleted: {e}", "error")
+        session.flash(f"Not deleted: {e}", "error")
         return
-    if st.session_state.get(ui.MODEL_KEY) == name:
-        ui.set_session_model(None)  # falls back to the server's active model
+    if st.session_state.get(session.MODEL_KEY) == name:
+        session.set_model(None)  # falls back to the server's active model
     st.session_state.pop("models_confirm_delete", None)
-    ui.flash(f"Deleted {name}.")
+    session.flash(f"Deleted {name}.")
 
 
 def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.Chart:
@@ -49,11 +50,11 @@ def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.Chart:
 st.title("Models")
 st.caption("Every model in the registry. The active model is the server's default for new visitors; "
            "the sidebar changes the model for your session only.")
-ui.show_flash()
-registry = ui.registry()
+session.show_flash()
+registry = cached.registry()
 entries = registry.entries()
 if not entries:
-    st.info(ui.plain(f"No models in {registry.root} yet. Train one on the Retrain page."))
+    st.info(safe.plain(f"No models in {registry.root} yet. Train one on the Retrain page."))
     st.stop()
 active = registry.active_name()
 percent = st.column_config.NumberColumn(format="%.3f")
@@ -66,7 +67,7 @@ st.caption("Scores are on each model's held-out questions, measured when it was 
 st.subheader("Manage a model")
 names = [e.name for e in entries]
 usable = set(registry.names())
-session_model = ui.session_model_name()
+session_model = session.model_name()
 chosen = st.selectbox("Model", names, key="models_chosen",
                       index=names.index(session_model) if session_model in names else 0)
 entry = next(e for e in entries if e.name == chosen)
@@ -84,11 +85,11 @@ if chosen == active:
 
 st.subheader("Per-tag quality")
 if chosen not in usable:
-    st.error(ui.plain(f"{chosen} can't be used: {entry.problem}"))
+    st.error(safe.plain(f"{chosen} can't be used: {entry.problem}"))
     st.stop()
-questions = ui.questions_or_stop()
-tagger = ui.load_tagger(chosen)
-report, curve, description = ui.per_tag(tagger)
+questions = session.questions_or_stop()
+tagger = cached.load_tagger(chosen)
+report, curve, description = cached.per_tag(tagger)
 st.caption(f"{chosen} scored on {description}, tags above its threshold of {tagger.threshold:.2f}. "
            "Click a column header to sort.")
 left, right = st.columns([3, 2], gap="large")

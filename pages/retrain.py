@@ -6,9 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tagger import browse, data, jobs, slices, tokens as tok, ui
-from tagger.model import HParams
-from tagger.registry import RegistryError
+from tagger.app import browse, jobs, slices
+from tagger.data import loaders
+from tagger.data.split import fingerprint
+from tagger.model.network import HParams
+from tagger.store.registry import RegistryError
+from tagger.text import tokens as tok
+from tagger.ui import cached, safe, session
 
 CUSTOM_POS = "custom POS tags…"
 OUTPUTS = {
@@ -119,10 +123,10 @@ def watch(job: jobs.TrainingJob, can_stop: bool) -> None:
 def show_result(job: jobs.TrainingJob) -> None:
     snap = job.snapshot()
     if snap.status == jobs.STOPPED:
-        st.warning(ui.plain(f"{snap.message} The active model was not changed."))
+        st.warning(safe.plain(f"{snap.message} The active model was not changed."))
         return
     if snap.status == jobs.FAILED:
-        st.error(ui.plain(f"{snap.message} The active model was not changed."))
+        st.error(safe.plain(f"{snap.message} The active model was not changed."))
         return
     experiment = job.result
     tagger = experiment.tagger
@@ -150,14 +154,14 @@ def show_result(job: jobs.TrainingJob) -> None:
     activate = st.checkbox("Make it the active model (the server default, and this session's model)",
                            key="retrain_activate")
     if st.button("Save model", type="primary"):
-        registry = ui.registry()
+        registry = cached.registry()
         try:
             registry.save(tagger, name)
             if activate:
                 registry.activate(name.strip())
-                ui.set_session_model(name.strip())
+                session.set_model(name.strip())
         except (RegistryError, OSError) as e:
-            st.error(ui.plain(f"Not saved: {e}"))
+            st.error(safe.plain(f"Not saved: {e}"))
             return
         st.session_state["retrain_saved"] = name.strip()
         st.rerun()
@@ -167,17 +171,17 @@ def start_training(spec, sliced, config, hp) -> jobs.TrainingJob | None:
     """Start this session's run on the slice (compared with this session's model); None if refused."""
     train, test = slices.split(sliced)
     try:
-        active = ui.session_tagger()
+        active = session.tagger()
         compare = {f"Active model ({active.name})": active}
-    except (ui.Unavailable, RegistryError):
+    except (cached.Unavailable, RegistryError):
         compare = {}  # no model yet: the new one is compared with the baseline only
-    path = data.default_data_path()
-    info = {"source": path.name if path else "?", "fingerprint": data.fingerprint(sliced), "slice": spec.to_dict()}
+    path = loaders.default_data_path()
+    info = {"source": path.name if path else "?", "fingerprint": fingerprint(sliced), "slice": spec.to_dict()}
     try:
         job = jobs.start(train, test, config, hp, data_info=info, compare_with=compare,
                          owner=st.session_state.get("session_id", ""))
     except (jobs.JobBusy, ValueError) as e:
-        st.error(ui.plain(e))
+        st.error(safe.plain(e))
         return None
     st.session_state.update(retrain_job=job, retrain_saved=None)
     st.session_state.pop("retrain_name", None)  # the next result gets a fresh default name
@@ -190,7 +194,7 @@ st.caption("Train a new tagger on a slice of the questions, watch it learn, and 
 st.info(f"Demo limits: at most {jobs.MAX_ROWS:,} questions, {jobs.MAX_EPOCHS} epochs and "
         f"{jobs.MAX_SECONDS // 60} minutes of training per run, and one run at a time on this server. "
         "A run that fails or is stopped changes nothing.")
-questions = ui.questions_or_stop()
+questions = session.questions_or_stop()
 my_job: jobs.TrainingJob | None = st.session_state.get("retrain_job")
 other = jobs.running()
 if other is not None and other is not my_job:
@@ -222,7 +226,7 @@ try:
     hp_problem = None
 except ValueError as e:
     config, hp, hp_problem = None, None, str(e)
-    st.error(ui.plain(hp_problem))
+    st.error(safe.plain(hp_problem))
 
 st.header("3. Train")
 running = my_job is not None and my_job.running

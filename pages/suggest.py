@@ -4,7 +4,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tagger import tokens as tok, ui, uploads
+from tagger.app import uploads
+from tagger.text import tokens as tok
+from tagger.ui import safe, session
 
 EXAMPLES = [
     "How long can I keep cooked rice in the fridge?",
@@ -52,14 +54,14 @@ def highlighted_title(views) -> str:
     """The title as HTML: kept words highlighted, dropped ones greyed, POS tag beside each (hover: why)."""
     spans = []
     for v in views:
-        pos = f"<sub style='font-size:0.7em;opacity:0.75;margin-left:2px'>{ui.escape(v.pos)}</sub>"
+        pos = f"<sub style='font-size:0.7em;opacity:0.75;margin-left:2px'>{safe.escape(v.pos)}</sub>"
         if v.kept:
-            spans.append(f"<span title='{ui.escape(v.pos)}: kept as {ui.escape(v.token)}' style='background:"
+            spans.append(f"<span title='{safe.escape(v.pos)}: kept as {safe.escape(v.token)}' style='background:"
                          "rgba(28,131,225,0.18);border-radius:4px;padding:2px 6px;font-weight:600'>"
-                         f"{ui.escape(v.word)}{pos}</span>")
+                         f"{safe.escape(v.word)}{pos}</span>")
         else:
-            spans.append(f"<span title='{ui.escape(v.pos)}: dropped ({ui.escape(v.reason)})' "
-                         f"style='color:#9aa0a6;padding:2px 2px'>{ui.escape(v.word)}{pos}</span>")
+            spans.append(f"<span title='{safe.escape(v.pos)}: dropped ({safe.escape(v.reason)})' "
+                         f"style='color:#9aa0a6;padding:2px 2px'>{safe.escape(v.word)}{pos}</span>")
     return "<div style='font-size:1.15em;line-height:2.3'>" + " ".join(spans) + "</div>"
 
 
@@ -117,7 +119,7 @@ def show_suggestions(tagger) -> None:
         st.subheader("Suggested tags")
         if answer:
             st.html(" ".join(f"<span style='display:inline-block;background:#1c83e1;color:white;border-radius:"
-                             f"12px;padding:3px 12px;margin:2px;font-weight:600'>{ui.escape(t)}</span>"
+                             f"12px;padding:3px 12px;margin:2px;font-weight:600'>{safe.escape(t)}</span>"
                              for t in answer))
         else:
             st.info(f"No tag reaches the threshold of {threshold:.2f}; the best guesses are in the chart.")
@@ -166,7 +168,7 @@ def show_batch(tagger) -> None:
 st.title("Suggest tags")
 st.caption("Type a cooking question and the model suggests cooking.stackexchange tags for it. "
            "It reads only the words its filter keeps, shown below.")
-tagger = ui.session_tagger_or_stop()
+tagger = session.tagger_or_stop()
 st.caption(f"Model: {tagger.name} · keeps {tagger.config.label} · {len(tagger.tags):,} tags. "
            "Change it in the sidebar.")
 single, batch = st.tabs(["One question", "Batch (CSV)"])

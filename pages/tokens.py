@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tagger import browse, data, quiz, ui
+from tagger.app import browse, quiz
+from tagger.data.split import holdout_split
+from tagger.ui import cached, safe, session
 
 PAGE_SIZE = 25
 ANY_TAG, ANY_RESULT = "Any tag", "Any result"
@@ -13,7 +15,7 @@ ALL_WORDS = "all words"  # the name of the keep-everything filter in tokens.FILT
 
 
 def show_browser(tagger, questions: pd.DataFrame) -> None:
-    table = ui.question_table(tagger)
+    table = cached.question_table(tagger)
     counts = browse.tag_counts(questions)
     search, tag_col, result_col = st.columns([3, 2, 2])
     text = search.text_input("Search titles", key="browse_text", persist_state="session", placeholder="e.g. sourdough")
@@ -60,14 +62,14 @@ def filter_chart(comparison: pd.DataFrame) -> alt.Chart:
 
 
 def show_filter_cost(tagger) -> None:
-    comparison = ui.filter_comparison(tagger.config)
+    comparison = cached.filter_comparison(tagger.config)
     mine = comparison[comparison["model's filter"]].iloc[0]
     # Compare with keeping every word; a model that already keeps every word is compared with the
     # original question's nouns-and-gerunds filter instead.
     everything = comparison[comparison["filter"] == ALL_WORDS].iloc[0]
     reference = everything if mine["filter"] != ALL_WORDS else comparison.iloc[0]
     short = "all words" if reference is everything else "nouns + gerunds"
-    st.caption(f"{tagger.name} keeps {tagger.config.label}. Measured over all {len(ui.questions()):,} questions and "
+    st.caption(f"{tagger.name} keeps {tagger.config.label}. Measured over all {len(cached.questions()):,} questions and "
                f"compared with {reference['filter']} (stop words and punctuation are dropped either way).")
     a, b, c, d = st.columns(4)
     a.metric("Vocabulary with this model's filter", f"{mine.vocabulary:,}",
@@ -102,15 +104,15 @@ def new_round(pool: pd.DataFrame, mode: str) -> None:
 
 def badges(words, colour="#1c83e1") -> str:
     return " ".join(f"<span style='display:inline-block;border:1px solid {colour};color:{colour};border-radius:"
-                    f"12px;padding:2px 10px;margin:2px'>{ui.escape(w)}</span>" for w in words)
+                    f"12px;padding:2px 10px;margin:2px'>{safe.escape(w)}</span>" for w in words)
 
 
 def show_quiz(tagger, questions: pd.DataFrame) -> None:
     st.caption("Could you tag a question from the tokens alone? Pick tags, then compare with the truth and with "
                "the model. Questions come from the held-out part the model never trained on. Scores are F1 per "
                "question (1 = exactly the true tags), averaged.")
-    table = ui.question_table(tagger)
-    _, held_out = data.holdout_split(questions)
+    table = cached.question_table(tagger)
+    _, held_out = holdout_split(questions)
     pool = table.iloc[len(table) - len(held_out):]
     if st.session_state.get("quiz_model") != tagger.name:
         # Scores compare the person with one model: another model starts a fresh scoreboard.
@@ -167,8 +169,8 @@ def show_quiz(tagger, questions: pd.DataFrame) -> None:
 st.title("Tokens")
 st.caption("The model never reads a whole title: a part-of-speech filter keeps only some words. "
            "Browse real questions as the model sees them, see what the filter costs, and test yourself.")
-tagger = ui.session_tagger_or_stop()
-questions = ui.questions_or_stop()
+tagger = session.tagger_or_stop()
+questions = session.questions_or_stop()
 browser, cost, sense_check = st.tabs(["Browse questions", "Filter cost", "Sense-check quiz"])
 with browser:
     show_browser(tagger, questions)

@@ -11,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from tagger import data, paths, tokens as tok
+from tagger.core import paths
+from tagger.data import loaders
+from tagger.data.split import fingerprint, holdout_split
+from tagger.text import cache, tokens as tok
 
 
 class UsageError(Exception):
@@ -19,15 +22,15 @@ class UsageError(Exception):
 
 
 def _data_path(value: str | None) -> Path:
-    path = data.default_data_path(value)
+    path = loaders.default_data_path(value)
     if path is None:
         raise UsageError("no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
     return Path(path)
 
 
 def _load_tagger(value: str | None):
-    from tagger import Tagger
-    from tagger.registry import Registry
+    from tagger.model.predictor import Tagger
+    from tagger.store.registry import Registry
 
     if value:
         return Tagger.load(value)
@@ -39,8 +42,8 @@ def _load_tagger(value: str | None):
 
 
 def cmd_train(args) -> None:
-    from tagger.model import HParams
-    from tagger.training import run_experiment, train_tagger
+    from tagger.model.network import HParams
+    from tagger.model.training import run_experiment, train_tagger
 
     config = tok.TokenConfig.from_pos(args.pos)
     hp = HParams(epochs=args.epochs, seed=args.seed,
@@ -50,17 +53,19 @@ def cmd_train(args) -> None:
                     and v is not None},
                  **({"kernel_sizes": tuple(int(k) for k in args.kernel_sizes.split(","))} if args.kernel_sizes else {}))
     path = _data_path(args.data)
-    df = data.load_questions(path)
-    info = {"source": path.name, "fingerprint": data.fingerprint(df)}
+    if args.stream:
+        return _train_streamed(args, path, config, hp)
+    df = loaders.load_questions(path)
+    info = {"source": path.name, "fingerprint": fingerprint(df)}
     start = time.perf_counter()
     if args.eval_data:
-        test = data.load_questions(args.eval_data)
+        test = loaders.load_questions(args.eval_data)
         exp = run_experiment(df, test, config, hp, data_info=info)
         tagger = exp.tagger
         tagger.metadata["metrics"]["heldout_source"] = Path(args.eval_data).name
         print(exp.results.round(4).to_string())
     else:
-        tagger = train_tagger(tok.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
+        tagger = train_tagger(cache.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
                               data_info=info)
     tagger.metadata["training_data"]["seconds"] = round(time.perf_counter() - start, 1)
     out = Path(args.out)
@@ -70,11 +75,28 @@ def cmd_train(args) -> None:
           f"threshold {tagger.threshold:.2f}, {len(tagger.metadata['history'])} epochs)")
 
 
+def _train_streamed(args, path: Path, config, hp) -> None:
+    """`train --stream`: the data file is streamed through tf.data, never held in memory."""
+    from tagger.model import streaming
+
+    if args.eval_data:
+        raise UsageError("--eval-data needs the in-memory path: leave out --stream")
+    start = time.perf_counter()
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    run = streaming.train_stream(path, config, hp, work_dir=args.work_dir, max_steps=args.max_steps, progress=log)
+    out = Path(args.out)
+    run.tagger.metadata["name"] = out.name
+    run.tagger.save(out, overwrite=args.overwrite)
+    stats = {**run.stats, "seconds": round(time.perf_counter() - start, 1),
+             "peak_rss_mb": round(streaming.peak_rss_mb(), 1), "out": str(out)}
+    print(json.dumps(stats))
+
+
 def cmd_evaluate(args) -> None:
-    from tagger.baseline import evaluate_scorer
+    from tagger.scoring.baselines import evaluate_scorer
 
     tagger = _load_tagger(args.model)
-    df = data.load_questions(_data_path(args.data))
+    df = loaders.load_questions(_data_path(args.data))
     result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist())
     if args.json:
         print(json.dumps({k: result[k] for k in ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "n")}))
@@ -106,8 +128,8 @@ def cmd_suggest(args) -> None:
 def cmd_tokens(args) -> None:
     config = tok.TokenConfig.from_pos(args.pos) if args.pos else None
     if config is None:
-        from tagger.registry import Registry
-        from tagger.predictor import read_metadata
+        from tagger.model.predictor import read_metadata
+        from tagger.store.registry import Registry
 
         if args.model:
             meta = read_metadata(Path(args.model))
@@ -121,8 +143,8 @@ def cmd_tokens(args) -> None:
 
 
 def cmd_split(args) -> None:
-    df = data.load_questions(_data_path(args.data))
-    train, test = data.holdout_split(df, args.n_test)
+    df = loaders.load_questions(_data_path(args.data))
+    train, test = holdout_split(df, args.n_test)
     out = Path(args.out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, part in (("train.csv", train), ("test.csv", test)):
@@ -131,7 +153,7 @@ def cmd_split(args) -> None:
 
 
 def cmd_models(args) -> None:
-    from tagger.registry import Registry
+    from tagger.store.registry import Registry
 
     reg = Registry()
     if args.activate:
@@ -148,7 +170,7 @@ def cmd_models(args) -> None:
 
 
 def cmd_export(args) -> None:
-    from tagger.export import export_savedmodel
+    from tagger.model.export import export_savedmodel
 
     tagger = _load_tagger(args.model)
     out = export_savedmodel(tagger, Path(args.out), overwrite=args.overwrite)
@@ -177,6 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--learning-rate", type=float)
     t.add_argument("--output", choices=("sigmoid", "softmax"))
     t.add_argument("--overwrite", action="store_true")
+    t.add_argument("--stream", action="store_true",
+                   help="stream the data file through tf.data instead of loading it (for dumps that don't fit in "
+                        "memory); prints a JSON line of statistics, peak memory included")
+    t.add_argument("--max-steps", type=int, help="with --stream: cap the training batches per epoch")
+    t.add_argument("--work-dir", help="with --stream: where the token spool goes (default: a temporary folder)")
+    t.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("evaluate", help="P@1, P@5, R@5, micro-F1 of a model on a data file")
@@ -225,9 +253,9 @@ def main(argv=None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 2
     except Exception as e:  # the CLI's promise: one line, no traceback
-        from tagger.predictor import ModelError
+        from tagger.model.predictor import ModelError
 
-        known = (UsageError, data.DataError, tok.TokenizerError, ModelError, ValueError, OSError)
+        known = (UsageError, loaders.DataError, tok.TokenizerError, ModelError, ValueError, OSError)
         msg = str(e) if isinstance(e, known) else f"{e.__class__.__name__}: {e}"
         print(f"error: {msg.splitlines()[0] if msg else e.__class__.__name__}", file=sys.stderr)
         return 2

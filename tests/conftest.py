@@ -22,9 +22,9 @@ SHIPPED = REPO / "models"
 
 
 def _data_path() -> Path:
-    from tagger import data
+    from tagger.data import loaders
 
-    path = data.default_data_path()
+    path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
         pytest.fail("the cooking questions CSV is missing: set TAGGER_DATA")
     return Path(path)
@@ -33,20 +33,20 @@ def _data_path() -> Path:
 @pytest.fixture(scope="session")
 def questions():
     """The real questions (id, title, tags), loaded once."""
-    from tagger import data
+    from tagger.data import loaders
 
-    return data.load_questions(_data_path())[["id", "title", "tags"]]
+    return loaders.load_questions(_data_path())[["id", "title", "tags"]]
 
 
 def _train_tiny(folder: Path, name: str, rows, pos) -> Path:
     """A small model (2 epochs, small layers) trained on `rows`: a few seconds."""
-    from tagger import tokens as tok
-    from tagger.model import HParams
-    from tagger.training import train_tagger
+    from tagger.text import cache, tokens as tok
+    from tagger.model.network import HParams
+    from tagger.model.training import train_tagger
 
     config = tok.TokenConfig(pos_tags=pos)
     hp = HParams(epochs=2, filters=32, embedding_dim=32, kernel_sizes=(1, 2))
-    tagger = train_tagger(tok.tokens_many(rows.title.tolist(), config), rows.tags.tolist(), config, hp,
+    tagger = train_tagger(cache.tokens_many(rows.title.tolist(), config), rows.tags.tolist(), config, hp,
                           data_info={"source": f"cooking.csv (first {len(rows):,})"})
     tagger.metadata["name"] = name
     return tagger.save(folder / name)
@@ -63,7 +63,7 @@ def _has_shipped_models() -> bool:
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory, questions) -> dict[str, Path]:
     """`tiny-all-words` always; `tiny-nouns` too when no shipped model exists to be the default."""
-    from tagger import tokens as tok
+    from tagger.text import tokens as tok
 
     folder = tmp_path_factory.mktemp("tiny")
     rows = questions.iloc[:1500]
@@ -76,7 +76,7 @@ def tiny_models(tmp_path_factory, questions) -> dict[str, Path]:
 @pytest.fixture
 def scratch_registry(tmp_path, monkeypatch, tiny_models):
     """A Registry over a copy of the shipped models plus `tiny-all-words`; TAGGER_MODELS points at it."""
-    from tagger.registry import Registry
+    from tagger.store.registry import Registry
 
     root = tmp_path / "models"
     root.mkdir()

@@ -6,29 +6,29 @@ from pathlib import Path
 
 import pytest
 
-from tagger import data
+from tagger.data import loaders
 
 SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cooking.csv"
 
 
 def real_questions():
-    path = data.default_data_path() or SHARED_CSV
+    path = loaders.default_data_path() or SHARED_CSV
     if not Path(path).exists():
         pytest.fail(f"the shared data is missing ({path}); set TAGGER_DATA")
-    return data.load_questions(path)
+    return loaders.load_questions(path)
 
 
 def train_small(out: Path, rows: int = 800, epochs: int = 4, pos: str = "all", seed: int = 7):
     """A real Keras model trained on the first `rows` real questions, saved to `out`."""
-    from tagger import tokens as tok
-    from tagger.model import HParams
-    from tagger.training import train_tagger
+    from tagger.text import cache, tokens as tok
+    from tagger.model.network import HParams
+    from tagger.model.training import train_tagger
 
     df = real_questions().head(rows)
     config = tok.TokenConfig.from_pos(pos)
     hp = HParams(epochs=epochs, embedding_dim=32, filters=64, kernel_sizes=(1, 2), seed=seed,
                  learning_rate=0.005, patience=epochs)
-    tagger = train_tagger(tok.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
+    tagger = train_tagger(cache.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
                           data_info={"source": "cooking.csv", "rows_slice": f"first {rows}"})
     tagger.save(out)
     return tagger

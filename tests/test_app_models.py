@@ -1,6 +1,6 @@
 """Models page: the registry table, activate and delete, and per-tag quality."""
 
-from tagger.tokens import TokenConfig
+from tagger.text.tokens import TokenConfig
 from tests.app_helpers import TINY, shown
 
 TITLE = "How long can I keep cooked rice in the fridge?"

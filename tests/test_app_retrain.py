@@ -2,8 +2,8 @@
 
 import pytest
 
-from tagger import jobs
-from tagger.model import HParams
+from tagger.app import jobs
+from tagger.model.network import HParams
 from tests.app_helpers import shown
 
 
@@ -105,7 +105,8 @@ def test_a_small_retrain_finishes_reports_metrics_and_saves(retrain_page, scratc
 
 
 def test_other_sessions_see_a_running_job_and_cannot_start_one(retrain_page, questions, clean):
-    from tagger import slices, tokens as tok
+    from tagger.app import slices
+    from tagger.text import tokens as tok
 
     train, test = slices.split(slices.apply(questions, slices.SliceSpec(sample_size=3000, seed=5)))
     job = jobs.start(train, test, tok.TokenConfig(), HParams(epochs=jobs.MAX_EPOCHS))

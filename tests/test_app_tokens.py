@@ -2,7 +2,8 @@
 
 import pytest
 
-from tagger import quiz, tokens as tok
+from tagger.app import quiz
+from tagger.text import tokens as tok
 
 
 @pytest.fixture

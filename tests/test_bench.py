@@ -11,41 +11,43 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger import bench, tokens as tok
+from bench import measure, peers, report, run as bench
+from tagger.model.predictor import FORMAT
+from tagger.text import tokens as tok
 
 
 def test_latency_stats():
-    s = bench.latency_stats([0.001] * 90 + [0.010] * 10)
+    s = measure.latency_stats([0.001] * 90 + [0.010] * 10)
     assert s["n"] == 100
     assert s["p50_ms"] == pytest.approx(1.0)
     assert s["p95_ms"] == pytest.approx(10.0)
     assert s["mean_ms"] == pytest.approx(1.9)
-    assert bench.latency_stats([]) == {"p50_ms": None, "p95_ms": None, "mean_ms": None, "n": 0}
+    assert measure.latency_stats([]) == {"p50_ms": None, "p95_ms": None, "mean_ms": None, "n": 0}
 
 
 def test_ratio_and_its_description():
-    assert bench.ratio(1.0, 4.0) == 0.25
-    assert bench.ratio(None, 1.0) is None and bench.ratio(1.0, 0) is None and bench.ratio(1.0, None) is None
-    assert bench.describe_ratio(0.25, higher_is_better=False) == "0.25x (4x better)"
-    assert bench.describe_ratio(0.25, higher_is_better=True) == "0.25x (4x worse)"
-    assert bench.describe_ratio(2.0, higher_is_better=True) == "2x (2x better)"
-    assert bench.describe_ratio(1.01, higher_is_better=False).endswith("(about the same)")
-    assert bench.describe_ratio(0.5, higher_is_better=None) == "0.5x"
-    assert bench.describe_ratio(None, True) == "n/a"
+    assert measure.ratio(1.0, 4.0) == 0.25
+    assert measure.ratio(None, 1.0) is None and measure.ratio(1.0, 0) is None and measure.ratio(1.0, None) is None
+    assert measure.describe_ratio(0.25, higher_is_better=False) == "0.25x (4x better)"
+    assert measure.describe_ratio(0.25, higher_is_better=True) == "0.25x (4x worse)"
+    assert measure.describe_ratio(2.0, higher_is_better=True) == "2x (2x better)"
+    assert measure.describe_ratio(1.01, higher_is_better=False).endswith("(about the same)")
+    assert measure.describe_ratio(0.5, higher_is_better=None) == "0.5x"
+    assert measure.describe_ratio(None, True) == "n/a"
 
 
 def test_speed_row_and_tables():
-    row = bench.speed_row("suggest p50", 1.0, "ms", "model.predict p50", 50.0)
+    row = measure.speed_row("suggest p50", 1.0, "ms", "model.predict p50", 50.0)
     assert row["ratio"] == 0.02 and row["compare"] == "0.02x (50x better)"
-    assert bench.speed_row("x", 1.0, "s")["compare"] == ""
-    table = bench.markdown_table([{"a": "x", "b": 0.12345}, {"a": "y", "b": None}], [("a", "A"), ("b", "B")])
+    assert measure.speed_row("x", 1.0, "s")["compare"] == ""
+    table = report.markdown_table([{"a": "x", "b": 0.12345}, {"a": "y", "b": None}], [("a", "A"), ("b", "B")])
     assert table.splitlines() == ["| A | B |", "|---|---|", "| x | 0.123 |", "| y | - |"]
-    assert "suggest p50" in bench.speed_table([row])
+    assert "suggest p50" in report.speed_table([row])
 
 
 def test_time_each_warms_up_then_times_every_item():
     calls = []
-    out = bench.time_each(calls.append, [1, 2, 3], warmup=2)
+    out = measure.time_each(calls.append, [1, 2, 3], warmup=2)
     assert calls == [1, 2, 1, 2, 3] and len(out) == 3 and all(t >= 0 for t in out)
 
 
@@ -53,9 +55,8 @@ def _fake_model(root: Path, name: str, pos, output="sigmoid", p1=None, filters=1
     d = root / name
     d.mkdir(parents=True)
     (d / "model.keras").write_bytes(b"")  # read_metadata only checks it is there
-    meta = {"format": "cooking-tagger/1", "token_config": {"pos_tags": pos, "lowercase": True,
-                                                           "drop_stop_words": True},
-            "vocabulary": [], "tags": [], "threshold": 0.5,
+    meta = {"format": FORMAT, "token_config": {"pos_tags": pos, "lowercase": True, "drop_stop_words": True},
+            "tags": [], "threshold": 0.5,
             "hparams": {"output": output, "filters": filters, "epochs": 7},
             "metrics": {"heldout": {"p_at_1": p1}} if p1 is not None else {}}
     (d / "metadata.json").write_text(json.dumps(meta))
@@ -67,7 +68,7 @@ def test_shipped_configs_read_the_models_metadata(tmp_path):
     _fake_model(tmp_path, "nouns-softmax", ["NN", "NNS", "VBG"], output="softmax", p1=0.70)
     (tmp_path / "shipped.json").write_text(json.dumps(
         {"models": ["nouns", "all-words", "nouns-softmax"], "default": "all-words"}))
-    cfg = bench.shipped_configs(tmp_path)
+    cfg = peers.shipped_configs(tmp_path)
     assert cfg["question"].config.pos_tags == tok.DEFAULT_POS and cfg["question"].hp.filters == 64
     assert cfg["question"].source == "models/nouns/metadata.json"
     assert cfg["best"].config.pos_tags is None and cfg["best"].hp.filters == 256  # softmax never "best"
@@ -76,7 +77,7 @@ def test_shipped_configs_read_the_models_metadata(tmp_path):
 
 
 def test_shipped_configs_fall_back_without_models(tmp_path):
-    cfg = bench.shipped_configs(tmp_path)
+    cfg = peers.shipped_configs(tmp_path)
     assert cfg["question"].config.pos_tags == tok.DEFAULT_POS and "fallback" in cfg["question"].source
     assert "fallback" in cfg["best"].source and cfg["softmax"].hp.output == "softmax"
 
@@ -104,7 +105,7 @@ def test_fasttext_peer_scores_like_the_others_and_retries_nan(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fasttext, "train_supervised", flaky)
-    ft = bench.FastTextScorer(seed=3).fit(rows, tags)
+    ft = peers.FastTextScorer(seed=3).fit(rows, tags)
     assert calls == [3, 4] and ft.seed_used == 4 and ft.nan_retries == 1
     assert ft.tags == sorted({t for row in tags for t in row})
     probs = ft.predict_proba([["bread", "flour"], []])

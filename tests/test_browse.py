@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from tagger import browse
+from tagger.app import browse
 
 
 def test_question_table_verdicts_and_search():

@@ -7,19 +7,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tagger.data import (
+from tagger.data.loaders import (
     FORMATS,
     DataError,
     LoadReport,
-    clean_html,
     default_data_path,
     detect_format,
-    fingerprint,
-    holdout_split,
     iter_questions,
     load_questions,
     parse_tags,
 )
+from tagger.data.split import fingerprint, holdout_split
+from tagger.text.clean import clean_html
 
 REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/cooking.csv"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tagger import Tagger, cli
-from tagger.export import SIGNATURE, TEXT_SIGNATURE, ServedModel, export_savedmodel, pad_tokens
+from tagger.model.export import SIGNATURE, TEXT_SIGNATURE, ServedModel, export_savedmodel, pad_tokens
 from tests.core_fixtures import real_questions, train_small
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tagger import filter_stats, tokens as tok
+from tagger.app import filter_stats
+from tagger.text import cache, tokens as tok
 
 
 def test_tag_words():
@@ -29,7 +30,7 @@ def test_stats_on_hand_tagged_titles():
 
 def test_compare_covers_every_named_filter_on_real_titles(questions):
     rows = questions.iloc[:300]
-    tagged = tok.tag_titles(rows.title.tolist())
+    tagged = cache.tag_titles(rows.title.tolist())
     table = filter_stats.compare(tagged, rows.tags.tolist())
     assert table["filter"].tolist() == list(tok.FILTERS)
     by_name = table.set_index("filter")

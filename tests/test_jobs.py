@@ -2,8 +2,9 @@
 
 import pytest
 
-from tagger import jobs, slices, tokens as tok
-from tagger.model import HParams
+from tagger.app import jobs, slices
+from tagger.text import tokens as tok
+from tagger.model.network import HParams
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tagger import metrics
+from tagger.scoring import metrics
 
 TRUE = [["a", "b"], ["c"], ["a"]]
 RANKED = [["a", "x", "b", "y", "z"], ["x", "c", "y", "z", "w"], ["b", "c", "x", "y", "z"]]

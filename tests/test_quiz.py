@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tagger import quiz
+from tagger.app import quiz
 
 
 def test_f1_per_question():

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from tagger.predictor import ModelError, Tagger, read_metadata
-from tagger.registry import Registry, RegistryError, validate_name
+from tagger.model.predictor import ModelError, Tagger, read_metadata
+from tagger.store.registry import Registry, RegistryError, validate_name
 from tests.core_fixtures import train_small
 
 
@@ -100,7 +100,7 @@ def test_save_new_and_load(registry):
 
 KILLER = textwrap.dedent("""
     import sys, time
-    from tagger.registry import Registry
+    from tagger.store.registry import Registry
     reg = Registry(sys.argv[1])
     tagger = reg.load("other")
     real_save = type(tagger.model).save

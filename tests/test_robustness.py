@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tagger import tokens as tok, uploads
-from tagger.uploads import UploadError
+from tagger.app import uploads
+from tagger.text import tokens as tok
+from tagger.app.uploads import UploadError
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20_240_604
@@ -154,8 +155,8 @@ def test_the_generator_covers_every_kind_of_bad_input():
 @pytest.fixture(scope="module")
 def shipped_taggers():
     """Every shipped model (one per filter and output kind), or the tiny stand-ins before any ships."""
-    from tagger.predictor import Tagger
-    from tagger.registry import Registry
+    from tagger.model.predictor import Tagger
+    from tagger.store.registry import Registry
 
     names = Registry(REPO / "models").shipped_names()
     found = [REPO / "models" / n for n in names if (REPO / "models" / n / "metadata.json").is_file()]

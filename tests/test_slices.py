@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from tagger import slices
-from tagger.slices import SliceSpec
+from tagger.app import slices
+from tagger.app.slices import SliceSpec
 
 
 @pytest.fixture

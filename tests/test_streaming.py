@@ -7,23 +7,27 @@ import json
 import numpy as np
 import pytest
 
-from tagger import Tagger, data, streaming, tokens as tok
-from tagger.model import HParams, encode
+from bench.synthetic import write_synthetic_posts
+from tagger import Tagger, cli
+from tagger.data import loaders
+from tagger.model import network, streaming
+from tagger.model.network import HParams
+from tagger.text import cache, tokens as tok
 from tests.core_fixtures import SHARED_CSV
 
 
 @pytest.fixture(scope="module")
 def posts(tmp_path_factory):
     path = tmp_path_factory.mktemp("stream") / "Posts.xml"
-    return streaming.write_synthetic_posts(path, 400, source=data.default_data_path() or SHARED_CSV, seed=1)
+    return write_synthetic_posts(path, 400, source=loaders.default_data_path() or SHARED_CSV, seed=1)
 
 
 HP = HParams(epochs=1, embedding_dim=16, filters=32, kernel_sizes=(1, 2), batch_size=32, patience=1, seed=5)
 
 
 def test_synthetic_dump_is_a_stack_exchange_posts_xml(posts):
-    report = data.LoadReport(path=str(posts), format="")
-    rows = list(data.iter_questions(posts, report=report))
+    report = loaders.LoadReport(path=str(posts), format="")
+    rows = list(loaders.iter_questions(posts, report=report))
     assert report.format == "posts_xml"
     assert len(rows) == 400  # answer rows (PostTypeId 2) are skipped by the loader
     assert all(r["title"] and r["tags"] for r in rows)
@@ -35,8 +39,8 @@ def test_spool_matches_the_apps_tokens(posts, tmp_path):
     spool = streaming.spool_tokens(posts, config, tmp_path)
     rows = list(spool.rows_iter())
     assert spool.rows == len(rows) == 400
-    questions = data.load_questions(posts)
-    assert [r[0] for r in rows[:50]] == tok.tokens_many(questions.title.tolist()[:50], config, use_cache=False)
+    questions = loaders.load_questions(posts)
+    assert [r[0] for r in rows[:50]] == cache.tokens_many(questions.title.tolist()[:50], config, use_cache=False)
     assert [r[1] for r in rows] == questions.tags.tolist()
 
 
@@ -45,19 +49,21 @@ def test_vocabulary_and_dataset(posts, tmp_path):
     vocab = streaming.vocabulary_and_tags(spool, HP)
     assert vocab.tags == sorted(vocab.tags) and vocab.vocabulary
     assert vocab.train_rows + vocab.val_rows <= 400 and vocab.val_rows > 0
-    ds = streaming.make_dataset(spool, vocab.vocabulary, vocab.tags, HP, "train", shuffle=False,
-                                rows=vocab.train_rows)
+    net = network.build(vocab.vocabulary, len(vocab.tags), HP)
+    ds = streaming.make_dataset(spool, net.lookup, vocab.tags, HP, "train", shuffle=False, rows=vocab.train_rows)
     batches = list(ds.as_numpy_iterator())
     assert len(batches) == -(-vocab.train_rows // HP.batch_size)
     x, y = batches[0]
-    assert x.shape == (HP.batch_size, HP.max_len) and x.dtype == np.int32
+    assert x.shape == (HP.batch_size, HP.max_len) and x.dtype == np.int64
     assert y.shape == (HP.batch_size, len(vocab.tags))
     assert sum(len(b[0]) for b in batches) == vocab.train_rows
-    # The ids are exactly what Tagger would feed the model for the same tokens.
+    # The ids are the model's own lookup of the first training row's tokens: vocabulary[i] -> i + 2,
+    # an unknown token -> 1, padding -> 0.
     first_train = next(r for i, r in enumerate(spool.rows_iter())
                        if i % 10 and set(r[1]) & set(vocab.tags))
     index = {t: i + 2 for i, t in enumerate(vocab.vocabulary)}
-    np.testing.assert_array_equal(x[0], encode([first_train[0]], index, HP.max_len)[0])
+    expected = [index.get(t, 1) for t in first_train[0][:HP.max_len]]
+    np.testing.assert_array_equal(x[0], expected + [0] * (HP.max_len - len(expected)))
 
 
 def test_trains_one_epoch_into_a_working_tagger(posts, tmp_path):
@@ -80,9 +86,11 @@ def test_max_steps_caps_batches(posts, tmp_path):
 
 
 def test_command_line_reports_peak_memory(posts, tmp_path, capsys):
-    assert streaming.main(["train", "--data", str(posts), "--out", str(tmp_path / "m"), "--max-steps", "2",
-                           "--quiet"]) == 0
+    assert cli.main(["train", "--stream", "--data", str(posts), "--out", str(tmp_path / "m"), "--max-steps", "2",
+                     "--epochs", "1", "--quiet"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["questions"] == 400 and out["peak_rss_mb"] > 0
+    assert out["questions"] == 400 and out["peak_rss_mb"] > 0 and out["steps"] == 2
     assert (tmp_path / "m" / "model.keras").is_file()
-    assert streaming.main(["train", "--data", str(tmp_path / "missing.xml"), "--quiet"]) == 2
+    assert cli.main(["train", "--stream", "--data", str(tmp_path / "missing.xml"), "--out", str(tmp_path / "x"),
+                     "--quiet"]) == 2
+    assert "file not found" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tagger import tokens as tok
+from tagger.text import cache, tokens as tok
 
 NOUNS = tok.TokenConfig()
 ALL = tok.TokenConfig.from_pos("all")
@@ -74,16 +74,16 @@ def test_config_round_trips():
 def test_batch_matches_single_and_uses_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("TAGGER_CACHE", str(tmp_path))
     titles = ["Can I freeze bread dough?", "What is this?", "Boiling eggs at altitude"]
-    first = tok.tokens_many(titles, NOUNS)
+    first = cache.tokens_many(titles, NOUNS)
     assert first == [tok.tokens(t, NOUNS) for t in titles]
     files = list((tmp_path / "tagged").glob("*.json.gz"))
     assert len(files) == 1
     # A second filter reuses the same tagged cache entry: no new file.
-    assert tok.tokens_many(titles, ALL) == [tok.tokens(t, ALL) for t in titles]
+    assert cache.tokens_many(titles, ALL) == [tok.tokens(t, ALL) for t in titles]
     assert len(list((tmp_path / "tagged").glob("*.json.gz"))) == 1
     # A damaged cache entry is rebuilt, not trusted.
     files[0].write_bytes(b"not gzip")
-    assert tok.tokens_many(titles, NOUNS) == first
+    assert cache.tokens_many(titles, NOUNS) == first
 
 
 def test_missing_nltk_data_says_how_to_fix(monkeypatch):

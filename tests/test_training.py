@@ -3,9 +3,11 @@
 import numpy as np
 import pytest
 
-from tagger import Tagger, baseline, tokens as tok
-from tagger.model import HParams, TrainingStopped
-from tagger.training import run_experiment, train_tagger
+from tagger import Tagger
+from tagger.scoring import baselines
+from tagger.text import cache, tokens as tok
+from tagger.model.network import HParams
+from tagger.model.training import TrainingStopped, run_experiment, train_tagger
 from tests.core_fixtures import real_questions
 
 
@@ -22,9 +24,9 @@ def test_beats_most_frequent_tags_on_held_out_rows(split):
     train, test = split
     config = tok.TokenConfig.from_pos("all")
     exp = run_experiment(train, test, config, HParams(**HP))
-    test_tokens = tok.tokens_many(test.title.tolist(), config)
-    trivial = baseline.MostFrequentBaseline().fit([], train.tags.tolist())
-    trivial_p1 = baseline.evaluate_scorer(trivial, test_tokens, test.tags.tolist())["p_at_1"]
+    test_tokens = cache.tokens_many(test.title.tolist(), config)
+    trivial = baselines.MostFrequentBaseline().fit([], train.tags.tolist())
+    trivial_p1 = baselines.evaluate_scorer(trivial, test_tokens, test.tags.tolist())["p_at_1"]
     conv = exp.results.iloc[0]
     assert conv["n"] == len(test)
     assert conv["p_at_1"] > trivial_p1 + 0.05, (conv["p_at_1"], trivial_p1)
@@ -37,7 +39,7 @@ def test_beats_most_frequent_tags_on_held_out_rows(split):
 def test_same_seed_same_model(split):
     train, _ = split
     config = tok.TokenConfig()
-    toks = tok.tokens_many(train.title.tolist()[:300], config)
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
     hp = HParams(**{**HP, "epochs": 2})
     a = train_tagger(toks, train.tags.tolist()[:300], config, hp)
     b = train_tagger(toks, train.tags.tolist()[:300], config, hp)
@@ -48,7 +50,7 @@ def test_same_seed_same_model(split):
 def test_softmax_head_trains_and_sums_to_one(split):
     train, _ = split
     config = tok.TokenConfig.from_pos("all")
-    toks = tok.tokens_many(train.title.tolist()[:300], config)
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
     tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 1, "output": "softmax"}))
     probs = tagger.predict_proba([t for t in toks[:10] if t])
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
@@ -58,7 +60,7 @@ def test_softmax_head_trains_and_sums_to_one(split):
 def test_progress_and_stop(split):
     train, _ = split
     config = tok.TokenConfig.from_pos("all")
-    toks = tok.tokens_many(train.title.tolist()[:400], config)
+    toks = cache.tokens_many(train.title.tolist()[:400], config)
     seen = []
 
     def progress(p):
@@ -79,7 +81,7 @@ def test_too_little_data_is_refused_with_a_reason():
 def test_saved_model_loads_and_scores_identically(split, tmp_path):
     train, test = split
     config = tok.TokenConfig()
-    toks = tok.tokens_many(train.title.tolist()[:300], config)
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
     tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 2}))
     tagger.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["metadata.json", "model.keras"]

@@ -1,6 +1,6 @@
 """Text that reaches Streamlit's Markdown or HTML from users or files is shown as text."""
 
-from tagger.ui import escape, plain
+from tagger.ui.safe import escape, plain
 from tests.app_helpers import shown
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tagger import uploads
-from tagger.uploads import UploadError
+from tagger.app import uploads
+from tagger.app.uploads import UploadError
 
 
 def test_reads_titles_and_keeps_other_columns():

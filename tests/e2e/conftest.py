@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tagger.devserver import StreamlitServer, free_port
+from bench.server import StreamlitServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "models"
@@ -215,7 +215,7 @@ def app(browser, app_server):
 @pytest.fixture
 def registry(app_server, e2e_registry):
     """The server's (scratch) registry, read from the test's side."""
-    from tagger.registry import Registry
+    from tagger.store.registry import Registry
 
     return Registry(e2e_registry)
 
@@ -223,7 +223,7 @@ def registry(app_server, e2e_registry):
 @pytest.fixture(scope="session")
 def tagger_cache():
     """Taggers loaded in the test process, to compute what the page must show."""
-    from tagger.predictor import Tagger
+    from tagger.model.predictor import Tagger
 
     loaded = {}
 

@@ -14,8 +14,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tagger import data, quiz, uploads
-from tagger.registry import Registry
+from tagger.app import quiz, uploads
+from tagger.data.split import holdout_split
+from tagger.store.registry import Registry
 
 FIRST_LOAD = 180_000  # ms: the first page that needs TensorFlow or every title tagged, on a busy machine
 RERUN = 60_000
@@ -176,7 +177,7 @@ def test_tokens_search_and_quiz(app, registry, tagger_cache, questions):
     panel.get_by_test_id("stRadio").get_by_text("Full title", exact=True).click()
     expect(panel.get_by_text("Question 1 (full title)", exact=True)).to_be_visible(timeout=RERUN)
     title = " ".join(panel.get_by_test_id("stText").first.inner_text().split())
-    _, held_out = data.holdout_split(questions)
+    _, held_out = holdout_split(questions)
     matching = held_out[held_out.title.map(lambda t: " ".join(t.split())) == title]
     assert len(matching), f"the quiz's question is not among the held-out titles: {title!r}"
     truth = matching.tags.iloc[0]

@@ -1,4 +1,4 @@
-"""Where things live: the repository, the shipped models, the shared data and NLTK's data.
+"""Where things live: the repository, the shipped models, the tagging cache, the data and NLTK's data.
 
 Every location can be overridden by an environment variable, so tests and deployments can
 point the app at a scratch model registry or another data set without touching the code.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 
 

@@ -1,59 +1,32 @@
-"""Streamlit glue the pages share: cached loaders, this session's model, the sidebar, safe HTML.
+"""What the pages load once and share: models (`st.cache_resource`, one TensorFlow model per server) and
+questions, tagged titles and per-model tables (`st.cache_data`).
 
-Models are `st.cache_resource` (one TensorFlow model per server, shared by sessions), keyed by path and
-file time so a re-saved model is never served stale. Questions, tagged titles and per-model tables are
-`st.cache_data`. Everything a user typed or uploaded that ends up in HTML goes through `escape`.
+Every cache is keyed by its file's path and modification time, so a re-saved model or data file is
+never served stale.
 """
 
 from __future__ import annotations
 
-import html
-import logging
-import re
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from tagger import browse, data, filter_stats, model_report, tokens as tok
-from tagger.predictor import ModelError
-from tagger.registry import Registry, RegistryError
-
-log = logging.getLogger(__name__)
-
-MODEL_KEY = "model_name"  # this session's model; the sidebar and the Models page set it
-_SELECT_KEY = "sidebar_model"
+from tagger.app import browse, filter_stats, model_report
+from tagger.data import loaders
+from tagger.model.predictor import ModelError
+from tagger.store.registry import Registry
+from tagger.text import cache, tokens as tok
 
 
 class Unavailable(RuntimeError):
     """Something a page needs is missing; the message says what and how to fix it."""
 
 
-def escape(text) -> str:
-    """Text for st.html: every character shown as itself, never markup."""
-    return html.escape(str(text), quote=True)
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-# GitHub-flavoured Markdown turns bare URLs and e-mail addresses into links even when escaped; an
-# invisible word joiner inside "http:", "www." and after "@" stops it and reads the same.
-_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|mailto)(?=\\?[:.])|(@)")
-_WORD_JOINER = "\u2060"
-
-
-def plain(text) -> str:
-    """Text for Streamlit's Markdown (st.error, st.caption, ...): every Markdown character backslash-escaped
-    and bare URLs defused, so a name, a path or a typed value quoted in a message can't become a link, an
-    image or LaTeX."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-    return _AUTOLINK.sub(lambda m: m.group(0) + _WORD_JOINER, escaped)
-
-
 # --- questions --------------------------------------------------------------------------------
 def _data_file() -> Path:
-    path = data.default_data_path()
+    path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
         raise Unavailable("The question data is not available: set TAGGER_DATA to the cooking questions CSV "
                           "(e.g. ../shared/data/cooking.csv) and restart the app.")
@@ -66,7 +39,7 @@ def _stamp(path: Path) -> int:
 
 @st.cache_data(show_spinner="Loading the questions…", max_entries=2)
 def _load_questions(path: str, stamp: int) -> pd.DataFrame:
-    return data.load_questions(path)[["id", "title", "tags"]]
+    return loaders.load_questions(path)[["id", "title", "tags"]]
 
 
 def questions() -> pd.DataFrame:
@@ -74,13 +47,13 @@ def questions() -> pd.DataFrame:
     path = _data_file()
     try:
         return _load_questions(str(path), _stamp(path))
-    except data.DataError as e:
+    except loaders.DataError as e:
         raise Unavailable(f"The question data could not be read: {e}") from None
 
 
 @st.cache_data(show_spinner="Tagging the words of every question (the first time takes a minute)…", max_entries=2)
 def _tagged(path: str, stamp: int) -> list:
-    return tok.tag_titles(_load_questions(path, stamp).title.tolist())
+    return cache.tag_titles(_load_questions(path, stamp).title.tolist())
 
 
 def tagged_titles() -> list:
@@ -181,7 +154,7 @@ def _keep_keras_state() -> None:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=6)
 def _load_tagger(path: str, stamp: int):
-    from tagger.predictor import Tagger
+    from tagger.model.predictor import Tagger
 
     _keep_keras_state()
     return Tagger.load(path)
@@ -198,100 +171,3 @@ def load_tagger(name: str):
         return _load_tagger(str(path), _model_stamp(path))
     except (OSError, ModelError) as e:
         raise Unavailable(f"Model {name!r} can't be used: {e}") from None
-
-
-def session_model_name() -> str | None:
-    """This session's model: its own choice while that still exists, else the server's active model."""
-    reg = registry()
-    names = reg.names()
-    name = st.session_state.get(MODEL_KEY)
-    if name not in names:
-        name = reg.active_name()
-        st.session_state[MODEL_KEY] = name
-    return name
-
-
-def set_session_model(name: str | None) -> None:
-    st.session_state[MODEL_KEY] = name
-
-
-def session_tagger():
-    """The Tagger this session uses; raises Unavailable when there is none."""
-    name = session_model_name()
-    if name is None:
-        raise Unavailable(f"No trained model is available in {registry().root}. Train one on the Retrain page "
-                          "or run `make models`.")
-    return load_tagger(name)
-
-
-def session_tagger_or_stop():
-    try:
-        return session_tagger()
-    except (Unavailable, RegistryError) as e:
-        st.error(plain(e))
-        st.stop()
-
-
-def questions_or_stop() -> pd.DataFrame:
-    try:
-        return questions()
-    except Unavailable as e:
-        st.error(plain(e))
-        st.stop()
-
-
-def flash(message: str, kind: str = "success") -> None:
-    """A message for the next run (callbacks run before the page draws, so they can't show one).
-    It is shown as plain text: pass it unescaped."""
-    st.session_state["_flash"] = (kind, message)
-
-
-def show_flash() -> None:
-    kind, message = st.session_state.pop("_flash", (None, None))
-    if message:
-        getattr(st, kind, st.info)(plain(message))
-
-
-# --- sidebar ----------------------------------------------------------------------------------
-def _on_model_select() -> None:
-    set_session_model(st.session_state.get(_SELECT_KEY))
-
-
-def sidebar() -> None:
-    """Model selector (this session) and a one-line summary of the model and the data."""
-    reg = registry()
-    with st.sidebar:
-        names = reg.names()
-        if not names:
-            st.warning("No trained model yet. Train one on the Retrain page.")
-        else:
-            current = session_model_name()
-            active = reg.active_name()
-            # The Models page may have changed this session's model since the selector last drew.
-            if st.session_state.get(_SELECT_KEY) != current:
-                st.session_state[_SELECT_KEY] = current
-            st.selectbox(
-                "Model", names, key=_SELECT_KEY, on_change=_on_model_select,
-                format_func=lambda n: f"{n} (server default)" if n == active else n,
-                help="The model this browser session uses on every page. The Models page sets the server default.",
-            )
-            try:
-                tagger = load_tagger(current)
-                p1 = ((tagger.metadata.get("metrics") or {}).get("heldout") or {}).get("p_at_1")
-                st.caption(f"Keeps {tagger.config.label} · {len(tagger.tags):,} tags"
-                           + (f" · P@1 {p1:.2f}" if isinstance(p1, (int, float)) else ""))
-            except Unavailable as e:
-                st.error(plain(e))
-        st.caption(data_summary())
-
-
-@contextmanager
-def friendly_errors():
-    """Last line of defence: an unexpected error becomes a short message, never a stack trace."""
-    try:
-        yield
-    except Unavailable as e:
-        st.error(plain(e))
-    except Exception as e:  # noqa: BLE001 - st.stop/st.rerun are BaseExceptions and pass through
-        log.exception("page failed")
-        st.error(f"Something went wrong on this page ({e.__class__.__name__}). Try again, or reload the app.")

@@ -9,20 +9,14 @@ Both expose `tags`, `threshold` and `predict_proba(token_lists)`, like the Keras
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.preprocessing import MultiLabelBinarizer
 
-from tagger import metrics
-
-
-def frequent_tags(tag_lists: Sequence[Sequence[str]], min_count: int) -> list[str]:
-    counts = Counter(t for tags in tag_lists for t in tags)
-    return sorted(t for t, c in counts.items() if c >= min_count)
+from tagger.scoring import metrics
+from tagger.scoring.labels import TagColumns
 
 
 def _identity(tokens):
@@ -36,10 +30,9 @@ class TfidfBaseline:
         self.min_tag_count, self.C, self.seed = min_tag_count, C, seed
 
     def fit(self, token_lists, tag_lists) -> "TfidfBaseline":
-        self.tags = frequent_tags(tag_lists, self.min_tag_count)
-        self.mlb = MultiLabelBinarizer(classes=self.tags)
-        known = set(self.tags)
-        y = self.mlb.fit_transform([[t for t in tags if t in known] for tags in tag_lists])
+        columns = TagColumns.learn(tag_lists, self.min_tag_count)
+        self.tags = columns.tags
+        y = columns.multi_hot(tag_lists).astype(np.int8)
         # Tags of the training rows are all present by construction, but the vectorizer can't take
         # an empty corpus: guard with a clear error instead of sklearn's.
         if not any(token_lists):

@@ -14,6 +14,8 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.preprocessing import MultiLabelBinarizer
 
+from tagger.scoring.labels import TagColumns
+
 
 def hits_at_k(true_tags: Sequence[Sequence[str]], ranked: Sequence[Sequence[str]], k: int) -> int:
     return sum(len(set(r[:k]) & set(t)) for t, r in zip(true_tags, ranked, strict=True))
@@ -83,15 +85,15 @@ def threshold_curve(true_tags, tag_names: Sequence[str], probabilities: np.ndarr
     """Micro-F1, precision and recall of "every tag above t" for a range of thresholds t."""
     if thresholds is None:
         thresholds = np.round(np.arange(0.05, 0.96, 0.05), 2)
-    mlb = MultiLabelBinarizer(classes=list(tag_names))
-    known = set(tag_names)
-    y_true = mlb.fit_transform([[t for t in tags if t in known] for tags in true_tags])
+    columns = TagColumns(tag_names)
+    y_true = columns.multi_hot(true_tags).astype(bool)
+    known = columns.known
     # Tags the model cannot predict still count as missed, so recall stays honest.
     unknown = sum(len([t for t in tags if t not in known]) for tags in true_tags)
     rows = []
     for t in thresholds:
         y_pred = probabilities >= t
-        tp = int((y_pred & (y_true == 1)).sum())
+        tp = int((y_pred & y_true).sum())
         fp = int(y_pred.sum()) - tp
         fn = int(y_true.sum()) - tp + unknown
         precision = tp / (tp + fp) if tp + fp else 0.0

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from tagger import data
-from tagger.jobs import MAX_ROWS  # the demo's ceiling lives with the other run limits
+from tagger.data.split import holdout_split
+from tagger.app.jobs import MAX_ROWS  # the demo's ceiling lives with the other run limits
 
 # The smallest slice worth training: train_tagger itself refuses fewer than 20 usable rows or fewer
 # than 2 tags, but a model from 20 rows would teach nobody anything, so ask for more.
@@ -107,8 +107,8 @@ class SliceSummary:
 
 
 def split(sliced: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Training and held-out parts: the project's fixed rule (`data.holdout_split`)."""
-    return data.holdout_split(sliced)
+    """Training and held-out parts: the project's fixed rule (`holdout_split`)."""
+    return holdout_split(sliced)
 
 
 def summarize(sliced: pd.DataFrame, min_tag_count: int = 2) -> SliceSummary:
@@ -151,5 +151,5 @@ def overlap_with_project_holdout(sliced: pd.DataFrame, full: pd.DataFrame) -> tu
     if len(sliced) < 2 or len(full) < 2:
         return 0, 0
     _, test = split(sliced)
-    _, project_test = data.holdout_split(full)
+    _, project_test = holdout_split(full)
     return int(test.id.isin(set(project_test.id)).sum()), len(test)

@@ -13,8 +13,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tagger import atomic, paths
-from tagger.predictor import ModelError, read_metadata
+from tagger.core import atomic, paths
+from tagger.model.predictor import ModelError, read_metadata
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -127,6 +127,6 @@ class Registry:
             (self.root / "active.json").unlink(missing_ok=True)
 
     def load(self, name: str):
-        from tagger.predictor import Tagger
+        from tagger.model.predictor import Tagger
 
         return Tagger.load(self.path(name))

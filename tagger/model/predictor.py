@@ -1,9 +1,10 @@
 """`Tagger`: a trained model plus everything needed to use it exactly as it was trained.
 
-A model directory holds `model.keras` (weights and architecture, no optimizer state) and
-`metadata.json` (token config, vocabulary, tags, threshold, hyperparameters, data, metrics,
-versions). Loading uses `safe_mode=True` and `compile=False`; inference goes through one
-`tf.function` with a fixed input signature, because `model.predict` costs ~100 ms per call.
+A model directory holds `model.keras` (architecture and weights, the vocabulary inside its
+`StringLookup` layer, no optimizer state) and `metadata.json` (token config, tags, threshold,
+hyperparameters, data, metrics, versions). Loading uses `safe_mode=True` and `compile=False`;
+inference goes through one `tf.function` with a fixed input signature, because `model.predict`
+costs ~30-100 ms per call.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from tagger import atomic, paths, tokens as tok
-from tagger.model import HParams, encode
+from tagger.core import atomic, paths
+from tagger.model import network
+from tagger.model.network import HParams
+from tagger.text import cache, tokens as tok
 
 paths.quiet_tensorflow()
 
-FORMAT = "cooking-tagger/1"
-REQUIRED_KEYS = ("format", "token_config", "vocabulary", "tags", "threshold", "hparams")
+# Format 2: the vocabulary lives in the model's StringLookup layer, not in metadata.json.
+FORMAT = "cooking-tagger/2"
+REQUIRED_KEYS = ("format", "token_config", "tags", "threshold", "hparams")
 
 
 class ModelError(RuntimeError):
@@ -43,7 +47,10 @@ def read_metadata(path: Path) -> dict:
     except (OSError, ValueError) as e:
         raise ModelError(f"{path}: metadata.json is unreadable ({e.__class__.__name__})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a Cooking Tagger model (format is not {FORMAT})")
+        found = meta.get("format") if isinstance(meta, dict) else None
+        hint = " (an older Cooking Tagger model: retrain it with this version)" if str(found).startswith(
+            "cooking-tagger/") else ""
+        raise ModelError(f"{path}: not a Cooking Tagger model of format {FORMAT}{hint}")
     missing = [k for k in REQUIRED_KEYS if k not in meta]
     if missing:
         raise ModelError(f"{path}: metadata.json lacks {', '.join(missing)}")
@@ -60,23 +67,28 @@ class Tagger:
         self.config = tok.TokenConfig.from_dict(metadata["token_config"])
         self.hparams = HParams.from_dict(metadata["hparams"])
         self.tags: list[str] = list(metadata["tags"])
-        self.vocabulary: list[str] = list(metadata["vocabulary"])
         self.threshold = float(metadata["threshold"])
         self.max_len = self.hparams.max_len
-        self.index = {t: i + 2 for i, t in enumerate(self.vocabulary)}
         if int(model.output_shape[-1]) != len(self.tags) or int(model.input_shape[-1]) != self.max_len:
             raise ModelError(f"{path}: model shape does not match its metadata")
         self._score = tf.function(
             lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, self.max_len], tf.int32)],
+            input_signature=[tf.TensorSpec([None, self.max_len], tf.string)],
             reduce_retracing=True,
         )
         self._lock = threading.Lock()
-        self._score(np.zeros((1, self.max_len), np.int32))  # trace once now, not on the first request
+        self._score(tf.constant(network.pad([[]], self.max_len), tf.string))  # trace now, not on a request
 
     @property
     def name(self) -> str:
         return self.path.name if self.path else self.metadata.get("name", "unsaved")
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """The tokens the model knows, most frequent first (read from its StringLookup)."""
+        lookup = network.lookup_of(self.model)
+        # get_vocabulary() starts with the mask ("") and the OOV token ("[UNK]").
+        return [str(t) for t in lookup.get_vocabulary()[lookup.num_oov_indices + 1:]]
 
     # --- loading and saving -------------------------------------------------------------------
     @classmethod
@@ -92,15 +104,11 @@ class Tagger:
         return cls(model, meta, path)
 
     def save(self, path, overwrite: bool = False) -> Path:
-        """Write the model directory atomically; the optimizer state is left out."""
-        import keras
+        """Write the model directory atomically. The saved model is the uncompiled tokens -> tags view,
+        so the file carries no optimizer state (training compiles only the inner network)."""
 
         def fill(tmp: Path):
-            # A model rebuilt from its config is uncompiled, so the file carries the weights without
-            # the optimizer's slots (clone_model keeps them, and they triple the size).
-            clone = keras.Model.from_config(self.model.get_config())
-            clone.set_weights(self.model.get_weights())
-            clone.save(tmp / "model.keras")
+            self.model.save(tmp / "model.keras")
             (tmp / "metadata.json").write_text(json.dumps(self.metadata, indent=1), encoding="utf-8")
 
         target = atomic.write_dir(Path(path), fill, overwrite=overwrite)
@@ -116,15 +124,17 @@ class Tagger:
         return tok.analyze(title, self.config)
 
     def tokens_many(self, titles: Sequence[str]) -> list[list[str]]:
-        return tok.tokens_many(titles, self.config)
+        return cache.tokens_many(titles, self.config)
 
     # --- scoring -----------------------------------------------------------------------------
     def predict_proba(self, token_lists: Sequence[Sequence[str]], batch_size: int = 4096) -> np.ndarray:
         """Tag probabilities, one row per token list; a list with no tokens scores all zeros."""
+        import tensorflow as tf
+
         out = np.zeros((len(token_lists), len(self.tags)), dtype=np.float32)
         for start in range(0, len(token_lists), batch_size):
             chunk = token_lists[start:start + batch_size]
-            x = encode(chunk, self.index, self.max_len)
+            x = tf.constant(network.pad(chunk, self.max_len), tf.string)
             with self._lock:
                 out[start:start + len(chunk)] = self._score(x).numpy()
         out[[not t for t in token_lists]] = 0.0

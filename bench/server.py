@@ -9,7 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tagger.paths import REPO
+from tagger.core.paths import REPO
 
 START_TIMEOUT = 120  # seconds for the health check: the server imports pandas, sklearn, ... on a busy box
 

@@ -12,7 +12,8 @@ import io
 
 import pandas as pd
 
-from tagger import tokens as tok
+from tagger.text import cache
+from tagger.text.clean import clean_text
 
 MAX_BYTES = 1_000_000
 MAX_ROWS = 2_000
@@ -84,7 +85,7 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
     df = df.rename(columns={title_col: "title"})
     # Titles stay as uploaded: tagging cleans them, and cleaning twice would unescape entities twice.
     df["title"] = df["title"].map(lambda t: "" if pd.isna(t) else str(t))
-    df = df[df["title"].map(tok.clean_text) != ""].reset_index(drop=True)
+    df = df[df["title"].map(clean_text) != ""].reset_index(drop=True)
     if df.empty:
         raise UploadError("The `title` column has no text in any row.")
     if len(df) > max_rows:
@@ -96,13 +97,13 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
 def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     """One row per title: the tokens the model saw, the tags above its threshold, and the top k."""
     titles = df["title"].tolist()
-    token_lists = tok.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
+    token_lists = cache.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
     probs = tagger.predict_proba(token_lists)
     rows = []
     for title, tokens, p in zip(titles, token_lists, probs):
         ranked = tagger.ranked(p, k)
         rows.append({
-            "title": tok.clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text
+            "title": clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text
             "tokens": " ".join(tokens),
             "suggested tags": " ".join(t for t, prob in ranked if prob >= tagger.threshold),
             f"top {k}": "; ".join(f"{t} ({prob:.2f})" for t, prob in ranked),

@@ -1,6 +1,6 @@
 """What a token filter costs: vocabulary, titles left with nothing, and tag words thrown away.
 
-All numbers come from already POS-tagged titles (`tokens.tag_titles`, cached on disk), so comparing
+All numbers come from already POS-tagged titles (`tagger.text.cache.tag_titles`, cached on disk), so comparing
 filters only re-runs the cheap keep/drop step. No Streamlit here.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-from tagger import tokens as tok
+from tagger.text import tokens as tok
 
 
 def tag_words(tag: str) -> list[str]:

@@ -1,34 +1,28 @@
 """The one preprocessing function: question title -> the tokens the model sees.
 
-Pipeline, exactly as in the original question: clean the text (HTML stripped with BeautifulSoup),
-`word_tokenize(text, preserve_line=True)` -> `nltk.pos_tag` -> keep tokens whose part-of-speech tag
-is in the configured set (default nouns NN/NNS and gerunds VBG) -> lowercase -> drop English stop
-words and punctuation-only tokens.
+Pipeline, exactly as in the original question: clean the text (`clean.clean_text`: HTML stripped
+with BeautifulSoup), `word_tokenize(text, preserve_line=True)` -> `nltk.pos_tag` -> keep tokens whose
+part-of-speech tag is in the configured set (default nouns NN/NNS and gerunds VBG) -> lowercase ->
+drop English stop words and punctuation-only tokens.
 
 Training, inference and the token browser all call `filter_tagged` with the `TokenConfig` saved in
-the model's metadata, so "the tokens the model sees" is always what the model really saw.
-Tagging is the slow step (~0.3-0.8 ms a title), so whole datasets go through `tag_titles`, which
-keeps the tagged titles in an on-disk cache keyed by the titles' content hash.
+the model's metadata, so "the tokens the model sees" is always what the model really saw. Tagging is
+the slow step (~0.3-0.8 ms a title): many titles go through `cache.tag_titles`.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import json
-import os
 import re
-import tempfile
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from tagger import paths
+from tagger.core import paths
+from tagger.text.clean import MAX_TITLE_CHARS, clean_text
 
-MAX_TITLE_CHARS = 500
+__all__ = ["MAX_TITLE_CHARS", "DEFAULT_POS", "FILTERS", "TokenConfig", "TokenView", "TokenizerError",
+           "tag_title", "judge", "filter_tagged", "analyze", "tokens"]
 DEFAULT_POS = ("NN", "NNS", "VBG")
 
 # Named filters used across the app; None means "keep every word".
@@ -98,22 +92,6 @@ class TokenView:
     reason: str = field(default="kept")
 
 
-def clean_text(text: str) -> str:
-    """User or dataset text -> one clean line: HTML stripped, control characters dropped, capped."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    # Markup can hide a long title in a longer string, but not without bound: parsing megabytes of HTML
-    # takes seconds, so only a generous prefix is parsed before the cap below applies.
-    text = text[: MAX_TITLE_CHARS * 20]
-    if "<" in text or "&" in text:
-        from tagger.data import clean_html  # BeautifulSoup is only needed when there is markup
-
-        text = clean_html(text)
-    # Control and format characters (NUL, bidi overrides, zero-width joiners) only confuse the tagger.
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
-    return " ".join(text.split())[:MAX_TITLE_CHARS]
-
-
 def _nltk():
     paths.setup_nltk_data()
     import nltk
@@ -169,59 +147,3 @@ def analyze(title: str, config: TokenConfig) -> list[TokenView]:
 def tokens(title: str, config: TokenConfig) -> list[str]:
     """The tokens the model sees for one title."""
     return filter_tagged(tag_title(title), config)
-
-
-def _tagger_version() -> str:
-    import nltk
-
-    return f"nltk-{nltk.__version__}-perceptron-eng-v1-max{MAX_TITLE_CHARS}"
-
-
-def titles_hash(titles: Sequence[str]) -> str:
-    h = hashlib.sha256(_tagger_version().encode())
-    for t in titles:
-        h.update(str(t).encode("utf-8", "surrogatepass"))
-        h.update(b"\x00")
-    return h.hexdigest()[:20]
-
-
-def tag_titles(titles: Sequence[str], use_cache: bool = True, progress=None) -> list[list[tuple[str, str]]]:
-    """POS-tag many titles, reusing the on-disk cache when these exact titles were tagged before.
-
-    The cache holds tagged words, not filtered tokens, so every filter config reuses one entry.
-    """
-    titles = list(titles)
-    key = titles_hash(titles)
-    path = paths.cache_dir() / "tagged" / f"{key}.json.gz"
-    if use_cache and path.exists():
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                cached = json.load(f)
-            if len(cached) == len(titles):
-                return [[tuple(wp) for wp in row] for row in cached]
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is simply rebuilt
-    tagged = []
-    for i, title in enumerate(titles):
-        tagged.append(tag_title(title))
-        if progress is not None and (i % 500 == 0 or i == len(titles) - 1):
-            progress(i + 1, len(titles))
-    if use_cache:
-        _write_cache(path, tagged)
-    return tagged
-
-
-def _write_cache(path: Path, tagged) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
-            json.dump(tagged, f)
-        os.replace(tmp, path)  # readers never see half a file
-    except OSError:
-        pass  # the cache is an optimisation; a read-only disk must not break tagging
-
-
-def tokens_many(titles: Sequence[str], config: TokenConfig, use_cache: bool = True) -> list[list[str]]:
-    """The tokens the model sees for many titles (cached tagging)."""
-    return [filter_tagged(t, config) for t in tag_titles(titles, use_cache=use_cache)]

@@ -9,19 +9,17 @@ names the file, the row or line, and the problem.
 from __future__ import annotations
 
 import csv
-import hashlib
 import html
 import os
-import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 
-from tagger import paths
+from tagger.core import paths
+from tagger.text.clean import clean_html, collapse
 
 FORMATS = ("csv", "kaggle", "fasttext", "posts_xml")
 
@@ -55,36 +53,10 @@ def _error(path, problem: str, where: str | None = None) -> DataError:
     return DataError(f"{prefix}: {problem}")
 
 
-def _collapse(text: str) -> str:
-    return " ".join(text.split())
-
-
-def clean_html(html_text: str) -> str:
-    """Plain text from HTML: BeautifulSoup (html.parser), drop <code> and <pre> blocks, unescape entities, collapse whitespace, strip."""
-    if not html_text:
-        return ""
-    # Most titles and many bodies contain no markup at all; skipping the parser
-    # for them keeps loading large dumps fast.
-    if "<" not in html_text and "&" not in html_text:
-        return _collapse(html_text)
-    with warnings.catch_warnings():
-        # Short strings that look like URLs or file names trigger a warning
-        # meant for people passing a path instead of markup; here it is noise.
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(html_text, "html.parser")
-    # Code samples are mostly identifiers and punctuation: they say little
-    # about the topic and would swamp the vocabulary.
-    for block in soup.find_all(["code", "pre"]):
-        block.decompose()
-    # get_text already decodes entities; a separator keeps words from
-    # adjacent paragraphs apart.
-    return _collapse(soup.get_text(" "))
-
-
 def _clean_title(title: str | None) -> str:
     # Some dumps escape titles ("Salt &amp; pepper") even though they are
     # plain text, so unescape rather than parse them as HTML.
-    return _collapse(html.unescape(title)) if title else ""
+    return collapse(html.unescape(title)) if title else ""
 
 
 def parse_tags(raw: str) -> list[str]:
@@ -356,33 +328,3 @@ def default_data_path(cli_value: str | None = None) -> Path | None:
         return Path(env).expanduser()
     shared = paths.SHARED / "data" / "cooking.csv"
     return shared if shared.is_file() else None
-
-
-def holdout_split(df: pd.DataFrame, n_test: int = 2404) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The project's fixed split: the last n_test rows (file order) are held out.
-
-    Frames smaller than 5*n_test hold out the last 20% instead (at least 1
-    row). Returns (train, test) with reset index.
-    """
-    if n_test < 1:
-        raise ValueError(f"n_test must be at least 1, got {n_test}")
-    n = len(df)
-    if n < 2:
-        raise ValueError(f"need at least 2 rows to split, got {n}")
-    # A fixed tail split (not random) keeps scores comparable between runs
-    # and between models without having to store a seed or an index list.
-    k = n_test if n >= 5 * n_test else max(1, n // 5)
-    return df.iloc[: n - k].reset_index(drop=True), df.iloc[n - k :].reset_index(drop=True)
-
-
-def fingerprint(df: pd.DataFrame) -> str:
-    """sha256 hex (first 16 chars) of the titles+tags content; stable across runs; used as a cache key."""
-    h = hashlib.sha256()
-    # Python's hash() is salted per process, so hash an explicit byte encoding;
-    # the separators keep ("a b", []) and ("a", ["b"]) distinct.
-    for title, tags in zip(df["title"], df["tags"]):
-        h.update(title.encode("utf-8"))
-        h.update(b"\x1f")
-        h.update(" ".join(tags).encode("utf-8"))
-        h.update(b"\x1e")
-    return h.hexdigest()[:16]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from tagger import data, metrics, slices
-from tagger.model import HParams
-from tagger.registry import ModelEntry
-from tagger.tokens import TokenConfig
+from tagger.app import slices
+from tagger.data.split import holdout_split
+from tagger.model.network import HParams
+from tagger.scoring import metrics
+from tagger.store.registry import ModelEntry
+from tagger.text.tokens import TokenConfig
 
 
 def _hparams_label(hp: dict) -> str:
@@ -68,7 +70,7 @@ def evaluation_rows(meta: dict, questions: pd.DataFrame) -> tuple[pd.DataFrame, 
         spec = slices.SliceSpec.from_dict(info["slice"])
         _, test = slices.split(slices.apply(questions, spec))
         return test, f"the held-out part of its training slice ({spec.describe()}): {len(test):,} questions"
-    _, test = data.holdout_split(questions)
+    _, test = holdout_split(questions)
     return test, f"the project's held-out questions (the last {len(test):,} of the data file)"
 
 

@@ -1,4 +1,4 @@
-"""Benchmarks against the peers: `python -m tagger.bench [--quick] [--out DIR]`.
+"""Benchmarks against the peers: `python -m bench [--quick] [--out DIR]`.
 
 One command prints two tables (quality, speed), and writes `results.json` and `results.png` to
 `--out` (default `bench-results/`).
@@ -27,280 +27,31 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from tagger import baseline, data, metrics, paths, tokens as tok
-from tagger.model import HParams, encode
+from bench.measure import (_child_env, _run_json, latency_stats, load_average, machine_info, speed_row, time_each,
+                           timed)
+from bench.peers import FASTTEXT, FastTextScorer, shipped_configs
+from bench.report import report, write_chart
+from tagger.core import paths
+from tagger.data import loaders
+from tagger.data.split import fingerprint, holdout_split
+from tagger.scoring import baselines
+from tagger.text import cache
 
 paths.quiet_tensorflow()
 
-QUESTION_POS = tok.DEFAULT_POS
-# Used only when models/ has no shipped model to read a configuration from.
-FALLBACK_QUESTION = (tok.TokenConfig(pos_tags=QUESTION_POS), HParams())
-FALLBACK_BEST = (tok.TokenConfig(pos_tags=QUESTION_POS), HParams(kernel_sizes=(1, 2, 3), filters=256))
-FASTTEXT = {"lr": 1.0, "epoch": 25, "wordNgrams": 2, "thread": 1}
 SECTIONS = ("quality", "speed", "train", "tokens", "memory", "app", "stream")
 TARGETS = {"best_p_at_1": 0.62, "suggest_p50_ms": 2.0, "train_10_epochs_s": 30.0}
-
-
-# --- small pure helpers (tested in tests/test_bench.py) --------------------------------------------
-def latency_stats(seconds: Sequence[float]) -> dict:
-    """p50/p95/mean in milliseconds of per-call timings given in seconds."""
-    a = np.asarray(seconds, dtype=float) * 1000
-    if not len(a):
-        return {"p50_ms": None, "p95_ms": None, "mean_ms": None, "n": 0}
-    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "mean_ms": float(a.mean()), "n": int(len(a))}
-
-
-def ratio(value, reference) -> float | None:
-    """value / reference, or None when either is missing or the reference is zero."""
-    if value is None or reference is None or not reference:
-        return None
-    return float(value) / float(reference)
-
-
-def describe_ratio(r: float | None, higher_is_better: bool | None) -> str:
-    """'0.05x (20x better)' style text for a ratio of value to reference (None: no judgement)."""
-    if r is None:
-        return "n/a"
-    if higher_is_better is None:
-        return f"{r:.3g}x"
-    if r == 0:
-        return "0x"
-    better = r > 1 if higher_is_better else r < 1
-    factor = r if r >= 1 else 1 / r
-    word = "better" if better else "worse"
-    if 0.95 <= r <= 1.05:
-        return f"{r:.2f}x (about the same)"
-    return f"{r:.3g}x ({factor:.3g}x {word})"
-
-
-def time_each(fn: Callable, items: Sequence, warmup: int = 10) -> list[float]:
-    """Seconds per call of fn(item), after `warmup` untimed calls."""
-    for item in list(items)[:warmup]:
-        fn(item)
-    out = []
-    for item in items:
-        t0 = time.perf_counter()
-        fn(item)
-        out.append(time.perf_counter() - t0)
-    return out
-
-
-def timed(fn: Callable, *args, **kwargs):
-    t0 = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - t0
-
-
-def speed_row(measure: str, value, unit: str, reference: str | None = None, reference_value=None,
-              higher_is_better: bool | None = False, **extra) -> dict:
-    r = ratio(value, reference_value)
-    return {"measure": measure, "value": value, "unit": unit, "reference": reference,
-            "reference_value": reference_value, "ratio": r,
-            "compare": describe_ratio(r, higher_is_better) if reference else "", **extra}
-
-
-def markdown_table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], floats: str = "{:.3f}") -> str:
-    """rows -> a GitHub markdown table; columns are (key, header)."""
-    def cell(v):
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            return floats.format(v)
-        return str(v)
-
-    lines = ["| " + " | ".join(h for _, h in columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(cell(row.get(k)) for k, _ in columns) + " |")
-    return "\n".join(lines)
-
-
-def fmt(v, digits: int = 3) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        return f"{v:.{digits}g}" if abs(v) < 1000 else f"{v:,.0f}"
-    return str(v)
-
-
-# --- environment ---------------------------------------------------------------------------------
-def machine_info() -> dict:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
-    except (ValueError, OSError):
-        pass
-    try:
-        gpus = [] if not _tf_loaded() else [d.name for d in __import__("tensorflow").config.list_physical_devices("GPU")]
-    except Exception:
-        gpus = []
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "gpus": gpus,
-            "os": platform.platform(), "python": platform.python_version()}
-
-
-def _tf_loaded() -> bool:
-    return "tensorflow" in sys.modules
-
-
-def load_average():
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
-def _child_env() -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(paths.REPO), env.get("PYTHONPATH")) if p)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-    return env
-
-
-def _run_json(args: list[str], timeout: float) -> dict:
-    """Run a child Python process and parse the last line of its stdout as JSON."""
-    proc = subprocess.run([sys.executable, *args], cwd=paths.REPO, env=_child_env(), capture_output=True,
-                          text=True, timeout=timeout)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"child {' '.join(args[:3])} failed: {' | '.join(tail)}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-# --- configurations ------------------------------------------------------------------------------
-@dataclasses.dataclass
-class Config:
-    name: str
-    config: tok.TokenConfig
-    hp: HParams
-    source: str  # where the hyperparameters came from
-
-
-def shipped_configs(models_root: Path | None = None) -> dict[str, Config]:
-    """The question's configuration and the best one, read from the shipped models' metadata.
-
-    question: a shipped sigmoid model with the question's filter (the default one if it qualifies);
-    best: the shipped model with the highest held-out P@1 in its metadata (else the default).
-    """
-    from tagger.registry import Registry
-
-    reg = Registry(models_root)
-    shipped = set(reg.shipped_names())
-    entries = [e for e in reg.entries() if e.metadata is not None and e.name in shipped]
-    default = reg._shipped().get("default")
-    out: dict[str, Config] = {}
-
-    def config_of(e, name):
-        meta = e.metadata
-        return Config(name, tok.TokenConfig.from_dict(meta["token_config"]), HParams.from_dict(meta["hparams"]),
-                      f"models/{e.name}/metadata.json")
-
-    question = [e for e in entries if tuple(e.metadata["token_config"].get("pos_tags") or ()) == QUESTION_POS
-                and e.metadata["hparams"].get("output", "sigmoid") == "sigmoid"]
-    question.sort(key=lambda e: e.name != default)
-    if question:
-        out["question"] = config_of(question[0], "question")
-    else:
-        out["question"] = Config("question", *FALLBACK_QUESTION, "bench fallback (no shipped model with NN,NNS,VBG)")
-
-    def p1(e):
-        return (e.metadata.get("metrics") or {}).get("heldout", {}).get("p_at_1", -1)
-
-    sigmoid = [e for e in entries if e.metadata["hparams"].get("output", "sigmoid") == "sigmoid"]
-    scored = [e for e in sigmoid if p1(e) >= 0]
-    if scored:
-        out["best"] = config_of(max(scored, key=p1), "best")
-    elif default and any(e.name == default for e in sigmoid):
-        out["best"] = config_of(next(e for e in sigmoid if e.name == default), "best")
-    else:
-        out["best"] = Config("best", *FALLBACK_BEST, "bench fallback (no shipped model with held-out metrics)")
-    q = out["question"]
-    out["softmax"] = Config("softmax", q.config, dataclasses.replace(q.hp, output="softmax"),
-                            f"{q.source}, with output=softmax")
-    return out
-
-
-# --- fastText ------------------------------------------------------------------------------------
-class FastTextScorer:
-    """fastText supervised, trained as in its tutorial, scored like every other peer.
-
-    Like `TfidfBaseline`, 10 % of the training rows pick the micro-F1 threshold (fastText itself
-    has no notion of one); `validation=0` trains on everything.
-    """
-
-    def __init__(self, seed: int = 0, tries: int = 5, validation: float = 0.1, **params):
-        self.seed, self.tries, self.validation = seed, tries, validation
-        self.params = {**FASTTEXT, **params}
-        self.seed_used: int | None = None
-        self.nan_retries = 0
-
-    def fit(self, token_lists, tag_lists) -> "FastTextScorer":
-        import fasttext
-
-        token_lists, tag_lists = list(token_lists), list(tag_lists)
-        rng = np.random.default_rng(42)
-        val = rng.random(len(token_lists)) < self.validation
-        if not val.any() or val.all():
-            val = np.zeros(len(token_lists), bool)
-        with tempfile.TemporaryDirectory(prefix="bench-fasttext-") as d:
-            path = Path(d) / "train.txt"
-            with open(path, "w", encoding="utf-8") as f:
-                for tokens, tags, is_val in zip(token_lists, tag_lists, val):
-                    if tokens and tags and not is_val:
-                        f.write(" ".join(f"__label__{t}" for t in tags) + " " + " ".join(tokens) + "\n")
-            error = None
-            for attempt in range(self.tries):
-                seed = self.seed + attempt
-                try:
-                    self.model = fasttext.train_supervised(input=str(path), seed=seed, verbose=0, **self.params)
-                    self.seed_used = seed
-                    break
-                except (RuntimeError, ValueError) as e:  # "Encountered NaN." -> another seed
-                    if "nan" not in str(e).lower():
-                        raise
-                    self.nan_retries += 1
-                    error = e
-            else:
-                raise RuntimeError(f"fastText hit NaN with {self.tries} seeds: {error}")
-        self.tags = sorted(label[len("__label__"):] for label in self.model.get_labels())
-        self._col = {t: i for i, t in enumerate(self.tags)}
-        self.threshold = 0.5
-        if val.any():
-            idx = np.flatnonzero(val)
-            self.threshold = metrics.best_threshold([tag_lists[i] for i in idx], self.tags,
-                                                    self.predict_proba([token_lists[i] for i in idx]))
-        return self
-
-    def predict_proba(self, token_lists) -> np.ndarray:
-        out = np.zeros((len(token_lists), len(self.tags)), dtype=np.float32)
-        texts = [" ".join(t) for t in token_lists]
-        labels, probs = self.model.predict(texts, k=-1, threshold=0.0)
-        for i, (row_labels, row_probs) in enumerate(zip(labels, probs)):
-            for label, p in zip(row_labels, row_probs):
-                out[i, self._col[label[len("__label__"):]]] = p
-        return out
 
 
 # --- the benchmark -------------------------------------------------------------------------------
@@ -315,16 +66,16 @@ class Bench:
 
     # ---- data
     def load(self):
-        path = data.default_data_path(self.args.data)
+        path = loaders.default_data_path(self.args.data)
         if path is None or not Path(path).exists():
             raise SystemExit("error: no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
-        df = data.load_questions(path)
+        df = loaders.load_questions(path)
         if self.quick:
             df = df.head(self.args.quick_rows).reset_index(drop=True)
         self.df = df
-        self.train, self.test = data.holdout_split(df)
+        self.train, self.test = holdout_split(df)
         self.results["data"] = {"path": str(path), "rows": len(df), "train_rows": len(self.train),
-                                "heldout_rows": len(self.test), "fingerprint": data.fingerprint(df),
+                                "heldout_rows": len(self.test), "fingerprint": fingerprint(df),
                                 "split": "data.holdout_split: the last 2,404 rows (file order) are held out"
                                 if not self.quick else "quick: first rows only, last 20 % held out"}
         self.configs = shipped_configs(Path(self.args.models) if self.args.models else None)
@@ -336,7 +87,7 @@ class Bench:
                                        "source": c.source} for k, c in self.configs.items()}
 
     def tokens(self, titles, config):
-        return tok.tokens_many(list(titles), config)
+        return cache.tokens_many(list(titles), config)
 
     def section(self, name):
         bench = self
@@ -357,7 +108,7 @@ class Bench:
 
     # ---- quality
     def quality(self):
-        from tagger.training import train_tagger
+        from tagger.model.training import train_tagger
 
         train_tags, test_tags = self.train.tags.tolist(), self.test.tags.tolist()
         q = self.configs["question"].config
@@ -375,25 +126,25 @@ class Bench:
             self.log(f"[bench]   training {key} ({c.config.label}, {c.hp.output}, epochs {c.hp.epochs})")
             tagger, secs = timed(train_tagger, tr, train_tags, c.config, c.hp)
             self.taggers[key] = tagger
-            res = baseline.evaluate_scorer(tagger, te, test_tags)
+            res = baselines.evaluate_scorer(tagger, te, test_tags)
             rows.append({"model": labels[key], "key": key, "tokens": c.config.label, **res,
                          "train_seconds": secs, "epochs_run": len(tagger.metadata["history"])})
-        tfidf, secs = timed(baseline.TfidfBaseline(min_tag_count=self.configs["question"].hp.min_tag_count).fit,
+        tfidf, secs = timed(baselines.TfidfBaseline(min_tag_count=self.configs["question"].hp.min_tag_count).fit,
                             qtrain, train_tags)
         rows.append({"model": "TF-IDF + logistic regression", "key": "tfidf", "tokens": q.label,
-                     **baseline.evaluate_scorer(tfidf, qtest, test_tags), "train_seconds": secs})
+                     **baselines.evaluate_scorer(tfidf, qtest, test_tags), "train_seconds": secs})
         best = self.configs["best"].config
         if best != q:
             btrain, btest = self.tokens(self.train.title, best), self.tokens(self.test.title, best)
-            tf2, secs = timed(baseline.TfidfBaseline(min_tag_count=self.configs["best"].hp.min_tag_count).fit,
+            tf2, secs = timed(baselines.TfidfBaseline(min_tag_count=self.configs["best"].hp.min_tag_count).fit,
                               btrain, train_tags)
             rows.append({"model": "TF-IDF + logistic regression (best config's tokens)", "key": "tfidf_best",
-                         "tokens": best.label, **baseline.evaluate_scorer(tf2, btest, test_tags),
+                         "tokens": best.label, **baselines.evaluate_scorer(tf2, btest, test_tags),
                          "train_seconds": secs})
         try:
             ft, secs = timed(FastTextScorer().fit, qtrain, train_tags)
             rows.append({"model": "fastText (tutorial: lr=1.0, epoch=25, wordNgrams=2)", "key": "fasttext",
-                         "tokens": q.label, **baseline.evaluate_scorer(ft, qtest, test_tags),
+                         "tokens": q.label, **baselines.evaluate_scorer(ft, qtest, test_tags),
                          "train_seconds": secs, "seed": ft.seed_used, "nan_retries": ft.nan_retries})
         except ImportError:
             self.results["notes"].append("fastText not installed: pip install -r requirements-bench.txt")
@@ -401,9 +152,13 @@ class Bench:
 
     # ---- speed: latency, throughput
     def speed(self):
+        import tensorflow as tf
+
+        from tagger.model import network
+
         tagger = self.taggers["best"] if hasattr(self, "taggers") else None
         if tagger is None:
-            from tagger.training import train_tagger
+            from tagger.model.training import train_tagger
 
             c = self.configs["best"]
             tagger = train_tagger(self.tokens(self.train.title, c.config), self.train.tags.tolist(), c.config, c.hp)
@@ -414,9 +169,11 @@ class Bench:
         n_ref = min(len(titles), 30 if self.quick else 100)
         rows = []
 
+        def strings(token_list):
+            return tf.constant(network.pad([token_list], tagger.max_len), tf.string)
+
         def predict_path(title):
-            x = encode([tagger.tokens(title)], tagger.index, tagger.max_len)
-            probs = tagger.model.predict(x, verbose=0)[0]
+            probs = tagger.model.predict(strings(tagger.tokens(title)), verbose=0)[0]
             return tagger.ranked(probs, 5)
 
         suggest = latency_stats(time_each(lambda t: tagger.suggest(t, 5), titles, warmup=20))
@@ -432,7 +189,7 @@ class Bench:
                               "Tagger.suggest p50 (its share of the whole)", suggest["p50_ms"],
                               higher_is_better=None))
 
-        xs = [encode([t], tagger.index, tagger.max_len) for t in token_lists]
+        xs = [strings(t) for t in token_lists]
         fn = latency_stats(time_each(lambda i: tagger.predict_proba([token_lists[i]]), range(len(xs)), 10))
         pob = latency_stats(time_each(lambda i: tagger.model.predict_on_batch(xs[i]), range(len(xs)), 10))
         pred = latency_stats(time_each(lambda i: tagger.model.predict(xs[i], verbose=0), range(n_ref), 3))
@@ -448,7 +205,7 @@ class Bench:
         many = (many * (-(-self.args.throughput_n // max(len(many), 1))))[: self.args.throughput_n]
 
         def batch():
-            probs = tagger.predict_proba(tok.tokens_many(many, tagger.config, use_cache=False))
+            probs = tagger.predict_proba(cache.tokens_many(many, tagger.config, use_cache=False))
             return [tagger.ranked(r, 5) for r in probs]
 
         _, batch_s = timed(batch)
@@ -460,7 +217,7 @@ class Bench:
 
     # ---- speed: training per epoch on all rows
     def train_speed(self):
-        from tagger.training import train_tagger
+        from tagger.model.training import train_tagger
 
         all_tags = self.df.tags.tolist()
         rows, detail = [], {}
@@ -491,9 +248,9 @@ class Bench:
     def token_speed(self):
         titles = self.df.title.tolist()
         config = self.configs["question"].config
-        tok.tokens_many(titles, config)  # make sure the cache entry exists
-        _, uncached = timed(tok.tokens_many, titles, config, use_cache=False)
-        _, cached = timed(tok.tokens_many, titles, config, use_cache=True)
+        cache.tokens_many(titles, config)  # make sure the cache entry exists
+        _, uncached = timed(cache.tokens_many, titles, config, use_cache=False)
+        _, cached = timed(cache.tokens_many, titles, config, use_cache=True)
         self.results["tokens"] = {"titles": len(titles), "uncached_seconds": uncached, "cached_seconds": cached}
         self.results.setdefault("speed", []).append(
             speed_row(f"token preprocessing, {len(titles):,} titles, cached", cached, "s",
@@ -538,13 +295,13 @@ class Bench:
         with tempfile.TemporaryDirectory(prefix="bench-stream-") as d:
             for n in sizes:
                 xml = Path(d) / f"Posts-{n}.xml"
-                from tagger.streaming import write_synthetic_posts
+                from bench.synthetic import write_synthetic_posts
 
                 _, gen_s = timed(write_synthetic_posts, xml, n, self.args.data, 0)
                 size_mb = xml.stat().st_size / 2**20
                 self.log(f"[bench]   streaming {n:,} questions ({size_mb:.0f} MB Posts.xml)")
-                cmd = ["-m", "tagger.streaming", "train", "--data", str(xml), "--epochs", "1", "--quiet",
-                       "--work-dir", d]
+                cmd = ["-m", "tagger", "train", "--stream", "--data", str(xml), "--epochs", "1", "--quiet",
+                       "--work-dir", d, "--out", str(Path(d) / f"model-{n}"), "--overwrite"]
                 if self.args.stream_max_steps:
                     cmd += ["--max-steps", str(self.args.stream_max_steps)]
                 run = _run_json(cmd, timeout=3 * 3600)
@@ -617,7 +374,7 @@ class Bench:
                     self.results["notes"].append(f"{name} failed: {e.__class__.__name__}: {e}")
                     self.log(f"[bench] {name} FAILED: {e}")
         self.targets()
-        from tagger.training import library_versions
+        from tagger.model.training import library_versions
 
         versions = library_versions()
         try:
@@ -637,14 +394,14 @@ class Bench:
 # --- child processes (each measures a fresh interpreter) ----------------------------------------
 MEMORY_CHILD = r"""
 import json, sys
-from tagger import tokens as tok
+from tagger.text import tokens as tok
 import tensorflow, keras
-from tagger.predictor import Tagger
+from tagger.model.predictor import Tagger
 tok.tokens("How do I keep bread dough from sticking?", tok.TokenConfig())
 if sys.argv[1]:
     t = Tagger.load(sys.argv[1])
     t.suggest("How do I keep bread dough from sticking?")
-from tagger.streaming import peak_rss_mb
+from tagger.model.streaming import peak_rss_mb
 rss = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmRSS:")) / 1024
 print(json.dumps({"rss_mb": round(rss, 1), "peak_rss_mb": round(peak_rss_mb(), 1)}))
 """
@@ -666,15 +423,16 @@ print(json.dumps({"method": "AppTest script run in a fresh process, no browser",
 INMEMORY_CHILD = r"""
 import json, sys, tempfile, os, time
 os.environ["TAGGER_CACHE"] = tempfile.mkdtemp(prefix="bench-cache-")
-from tagger import data, tokens as tok
-from tagger.model import HParams
-from tagger.training import train_tagger
+from tagger.data import loaders
+from tagger.text import cache, tokens as tok
+from tagger.model.network import HParams
+from tagger.model.training import train_tagger
 t0 = time.perf_counter()
-df = data.load_questions(sys.argv[1])
+df = loaders.load_questions(sys.argv[1])
 config = tok.TokenConfig()
 hp = HParams(epochs=1, patience=1)
-t = train_tagger(tok.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp)
-from tagger.streaming import peak_rss_mb
+t = train_tagger(cache.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp)
+from tagger.model.streaming import peak_rss_mb
 print(json.dumps({"questions": len(df), "seconds": round(time.perf_counter() - t0, 1),
                   "peak_rss_mb": round(peak_rss_mb(), 1)}))
 """
@@ -742,92 +500,8 @@ def app_cold_start_browser(app_py: Path, timeout: float = 180) -> dict:
             "warm_seconds": float(np.median(warm)), "warm_runs": warm, "exceptions_on_page": errors}
 
 
-# --- output --------------------------------------------------------------------------------------
-QUALITY_COLUMNS = [("model", "model"), ("tokens", "tokens"), ("p_at_1", "P@1"), ("p_at_5", "P@5"),
-                   ("r_at_5", "R@5"), ("micro_f1", "micro-F1"), ("train_seconds", "train s")]
-
-
-def speed_table(rows: Sequence[dict]) -> str:
-    view = [{"measure": r["measure"], "value": f"{fmt(r['value'])} {r['unit']}",
-             "reference": r["reference"] or "-",
-             "ref": f"{fmt(r['reference_value'])} {r['unit']}" if r["reference_value"] is not None else "-",
-             "ratio": r["compare"] or "-"} for r in rows]
-    return markdown_table(view, [("measure", "measure"), ("value", "value"), ("reference", "reference"),
-                                 ("ref", "reference value"), ("ratio", "ratio (value / reference)")])
-
-
-def report(results: dict) -> str:
-    parts = []
-    m = results.get("machine", {})
-    parts.append(f"Machine: {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, "
-                 f"{'GPU: ' + ', '.join(m['gpus']) if m.get('gpus') else 'no GPU'}; "
-                 f"Python {m.get('python')}. Run {results['run'].get('started')}, "
-                 f"{results['run'].get('seconds', 0):.0f} s{' (quick mode)' if results['run'].get('quick') else ''}.")
-    d = results.get("data", {})
-    if d:
-        parts.append(f"Data: {d['rows']:,} questions; {d['train_rows']:,} for training, {d['heldout_rows']:,} "
-                     f"held out.")
-    if results.get("quality"):
-        parts.append("### Quality (held-out split, same tokens)\n\n"
-                     + markdown_table(results["quality"], QUALITY_COLUMNS))
-    if results.get("speed"):
-        parts.append("### Speed\n\n" + speed_table(results["speed"]))
-    if results.get("targets"):
-        parts.append("### Targets\n\n" + markdown_table(
-            [{**t, "met": "yes" if t["met"] else "NO"} for t in results["targets"]],
-            [("target", "target"), ("value", "measured"), ("met", "met")]))
-    if results.get("stream"):
-        parts.append("### Streaming training (peak memory)\n\n" + markdown_table(
-            results["stream"] + ([{**results["stream_inmemory_reference"], "mode": "in-memory reference"}]
-                                 if results.get("stream_inmemory_reference") else []),
-            [("mode", "mode"), ("questions", "questions"), ("posts_xml_mb", "Posts.xml MB"),
-             ("peak_rss_mb", "peak RSS MB"), ("tag_seconds", "tagging s"), ("train_seconds", "training s"),
-             ("steps", "steps"), ("max_steps_per_epoch", "step cap"), ("seconds", "total s")], floats="{:.1f}"))
-    if results.get("notes"):
-        parts.append("Notes:\n" + "\n".join(f"- {n}" for n in results["notes"]))
-    return "\n\n".join(parts)
-
-
-def write_chart(results: dict, path: Path) -> Path | None:
-    """results.png: quality bars per model, and each speed ratio on a log scale."""
-    import altair as alt
-    import pandas as pd
-
-    charts = []
-    if results.get("quality"):
-        q = pd.DataFrame(results["quality"])
-        long = q.melt(id_vars=["model"], value_vars=["p_at_1", "p_at_5", "r_at_5", "micro_f1"],
-                      var_name="metric", value_name="score")
-        long["metric"] = long.metric.map({"p_at_1": "P@1", "p_at_5": "P@5", "r_at_5": "R@5", "micro_f1": "micro-F1"})
-        charts.append(alt.Chart(long, title="Quality on the held-out split (same tokens)").mark_bar().encode(
-            x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("model:N", sort=list(q.model), title=None, axis=alt.Axis(labelLimit=420)),
-            color=alt.Color("metric:N", legend=alt.Legend(orient="bottom")),
-            yOffset="metric:N",
-        ).properties(width=420, height=alt.Step(9)))
-    speed = [r for r in results.get("speed", []) if r.get("ratio")]
-    if speed:
-        s = pd.DataFrame([{"measure": r["measure"], "ratio": r["ratio"], "one": 1.0, "at": max(r["ratio"], 1.0),
-                           "label": f"{fmt(r['value'])} vs {fmt(r['reference_value'])} {r['unit']} "
-                                    f"({r['ratio']:.3g}x)"} for r in speed])
-        lo, hi = min(s.ratio.min(), 1.0) / 1.5, max(s.ratio.max(), 1.0) * 40
-        x = alt.X("ratio:Q", scale=alt.Scale(type="log", domain=[lo, hi]), title="value / reference (log)")
-        base = alt.Chart(s, title="Speed: each figure / its reference in the same run (1 = same)").encode(
-            y=alt.Y("measure:N", sort=list(s.measure), title=None, axis=alt.Axis(labelLimit=420)))
-        bars = base.mark_rule(strokeWidth=8, color="#4c78a8").encode(x=x, x2="one:Q")
-        text = base.mark_text(align="left", dx=6, fontSize=10).encode(x="at:Q", text="label:N")
-        rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color="gray", strokeDash=[4, 3]).encode(x="x:Q")
-        charts.append((bars + text + rule).properties(width=420))
-    if not charts:
-        return None
-    chart = alt.vconcat(*charts).resolve_scale(color="independent")
-    path = Path(path)
-    chart.save(str(path), format="png", scale_factor=1.5)
-    return path
-
-
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m tagger.bench", description="Cooking Tagger benchmarks")
+    p = argparse.ArgumentParser(prog="python -m bench", description="Cooking Tagger benchmarks")
     p.add_argument("--quick", action="store_true", help="a few hundred rows, tiny models: a smoke run")
     p.add_argument("--out", default="bench-results", help="folder for results.json and results.png")
     p.add_argument("--data", help="questions file (default: TAGGER_DATA)")
@@ -861,7 +535,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     text = report(results)
     print(text)
-    from tagger import atomic
+    from tagger.core import atomic
 
     atomic.write_json(out / "results.json", results)
     os.chmod(out / "results.json", 0o644)  # the atomic write's temporary file is private

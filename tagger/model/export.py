@@ -1,7 +1,7 @@
 """Export a trained tagger as a TensorFlow SavedModel that TensorFlow Serving can load.
 
 The SavedModel maps *tokens* to tag probabilities; turning a title into tokens stays in the client
-(the app, or anything that imports `tagger.tokens`), because the part-of-speech filter is NLTK's
+(the app, or anything that imports `tagger.text.tokens`), because the part-of-speech filter is NLTK's
 perceptron tagger, which cannot run inside a TensorFlow graph. Two signatures:
 
 - `serving_default`: `tokens` — tf.string, shape [batch, n], the filtered tokens of each title,
@@ -9,11 +9,11 @@ perceptron tagger, which cannot run inside a TensorFlow graph. Two signatures:
 - `tokens_text`: `tokens_text` — tf.string, shape [batch], the same tokens joined by single spaces
   (handy for REST clients: `{"inputs": {"tokens_text": ["potato starch cheese sauce"]}}`).
 
-Inside the graph a `StringLookup` with the model's vocabulary reproduces `tagger.model.encode`
-exactly: "" (padding) -> 0, an unknown token -> 1, the i-th vocabulary token -> i + 2; rows are
-truncated to `max_len` and padded with 0. A row with no tokens scores all zeros, as
-`Tagger.predict_proba` does. Beside the SavedModel go `tags.txt` (one tag per output column),
-`token_config.json` (the client's filter, threshold and max_len) and `vocabulary.txt`.
+The exported graph is the saved Keras model itself, whose first layer is the `StringLookup` that
+training used, so the served ids can't differ from the app's. The signatures only cut rows to
+`max_len`, pad them with "", and score a row with no tokens as all zeros, as `Tagger.predict_proba`
+does. Beside the SavedModel go `tags.txt` (one tag per output column), `token_config.json` (the
+client's filter, threshold and max_len) and `vocabulary.txt` (for reading; the graph has its own).
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tagger import atomic, paths
+from tagger.core import atomic, paths
+from tagger.model import network
 
 paths.quiet_tensorflow()
 
@@ -30,37 +31,28 @@ TEXT_SIGNATURE = "tokens_text"
 
 
 def _serving_functions(tagger):
-    """The two graph functions, built on a StringLookup that mirrors `tagger.model.encode`."""
-    import keras
+    """The two graph functions around the Keras model (tokens -> probabilities)."""
     import tensorflow as tf
 
-    max_len = tagger.max_len
-    # mask_token "" takes id 0 and the single OOV bucket id 1, so vocabulary[i] gets id i + 2.
-    lookup = keras.layers.StringLookup(vocabulary=list(tagger.vocabulary), mask_token="",
-                                       num_oov_indices=1, output_mode="int", name="token_lookup")
-    lookup(tf.constant([[""]]))  # builds the layer, which ExportArchive requires
-    model = tagger.model
+    max_len, model = tagger.max_len, tagger.model
 
     def score(tokens):
         tokens = tokens[:, :max_len]
-        ids = tf.cast(lookup(tokens), tf.int32)
-        pad = tf.maximum(max_len - tf.shape(ids)[1], 0)
-        ids = tf.pad(ids, [[0, 0], [0, pad]])
-        ids = tf.ensure_shape(ids, [None, max_len])
-        probs = model(ids, training=False)
-        has_tokens = tf.reduce_any(tf.not_equal(tokens, ""), axis=1, keepdims=True)
+        pad = tf.maximum(max_len - tf.shape(tokens)[1], 0)
+        tokens = tf.ensure_shape(tf.pad(tokens, [[0, 0], [0, pad]], constant_values=network.PAD), [None, max_len])
+        probs = model(tokens, training=False)
+        has_tokens = tf.reduce_any(tf.not_equal(tokens, network.PAD), axis=1, keepdims=True)
         return {"probabilities": probs * tf.cast(has_tokens, probs.dtype)}
 
     def serve_tokens(tokens):
         return score(tokens)
 
     def serve_text(tokens_text):
-        # Empty pieces from doubled spaces become "" (padding), which the lookup maps to 0 - but a
-        # "" between tokens would shift positions, so split on runs of whitespace instead.
+        # Split on runs of whitespace: an empty piece between two tokens would read as padding.
         parts = tf.strings.split(tf.strings.strip(tokens_text))
-        return score(parts.to_tensor(default_value=""))
+        return score(parts.to_tensor(default_value=network.PAD))
 
-    return lookup, model, serve_tokens, serve_text
+    return model, serve_tokens, serve_text
 
 
 def export_savedmodel(tagger, out, overwrite: bool = False) -> Path:
@@ -68,12 +60,11 @@ def export_savedmodel(tagger, out, overwrite: bool = False) -> Path:
     import keras
     import tensorflow as tf
 
-    lookup, model, serve_tokens, serve_text = _serving_functions(tagger)
+    model, serve_tokens, serve_text = _serving_functions(tagger)
 
     def fill(tmp: Path):
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.track(lookup)
         # The first endpoint is also published as "serving_default"; name it so explicitly.
         archive.add_endpoint(SIGNATURE, serve_tokens,
                              input_signature=[tf.TensorSpec([None, None], tf.string, name="tokens")])
@@ -90,7 +81,7 @@ def export_savedmodel(tagger, out, overwrite: bool = False) -> Path:
             "input": "tokens",
             "output": "probabilities",
             "model": tagger.name,
-            "note": "title -> tokens runs in the client: tagger.tokens.tokens(title, TokenConfig.from_dict("
+            "note": "title -> tokens runs in the client: tagger.text.tokens.tokens(title, TokenConfig.from_dict("
                     "token_config)); NLTK's POS tagger cannot run inside the TensorFlow graph",
         }
         (tmp / "token_config.json").write_text(json.dumps(client, indent=1), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Streamlit reruns page scripts but imports modules once per process, so a module-level slot is shared by
 every session of the server: that is what makes "one run at a time" hold across browsers. The run
-happens in a plain thread calling `training.run_experiment`; it reports progress per batch and epoch,
+happens in a plain thread calling `tagger.model.training.run_experiment`; it reports progress per batch and epoch,
 polls a stop flag (the user's Stop button or the time limit), and keeps the trained `Experiment` in
 memory. Nothing is written to disk here: a model reaches the registry only when its owner saves it,
 so a failed or stopped run can never touch the active model. No Streamlit here.
@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from tagger import tokens as tok
-from tagger.model import HParams, Progress, TrainingStopped
+from tagger.model.network import HParams
+from tagger.model.training import Progress, TrainingStopped
+from tagger.text import tokens as tok
 
 # Limits that keep a public demo responsive on a small server; the Retrain page states them.
 MAX_ROWS = 13_000
@@ -117,7 +118,7 @@ class TrainingJob:
             self._phase = f"Training: epoch {min(p.epoch + 1, p.epochs)} of {p.epochs}"
 
     def _run(self) -> None:
-        from tagger.training import run_experiment
+        from tagger.model.training import run_experiment
 
         try:
             result = run_experiment(self.train, self.test, self.config, self.hp, data_info=self.data_info,

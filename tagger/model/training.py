@@ -1,0 +1,221 @@
+"""From questions to a trained, evaluated `Tagger`: the one training loop and what surrounds it.
+
+`fit` is the only place a network is trained: it takes a `tf.data` dataset of (token ids, targets)
+batches, so in-memory training (`train_tagger`) and streaming training (`streaming.train_stream`)
+share it, with one epoch-end callback that scores the validation rows and feeds early stopping.
+`train_tagger` builds the tag columns, the vocabulary and the network for already-filtered tokens;
+`run_experiment` adds the held-out comparison with the TF-IDF baseline that the CLI, the app and the
+benchmark report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tagger.core import paths
+from tagger.model import network
+from tagger.model.network import HParams
+from tagger.model.predictor import FORMAT, Tagger
+from tagger.scoring import baselines, metrics
+from tagger.scoring.labels import TagColumns
+from tagger.text import cache
+from tagger.text.tokens import TokenConfig
+
+paths.quiet_tensorflow()
+
+
+@dataclass
+class Progress:
+    """What a training run reports to its caller after every batch and epoch."""
+
+    epoch: int
+    epochs: int
+    batch: int
+    batches: int
+    history: list[dict] = field(default_factory=list)
+    epoch_done: bool = False  # False: reported after a batch; True: after an epoch (its row is in history)
+
+
+class TrainingStopped(Exception):
+    """The caller asked the run to stop; nothing was saved."""
+
+
+@dataclass
+class Validation:
+    """The rows each epoch is scored on: token ids, their targets and their true tags."""
+
+    ids: object  # int ids [n, max_len] (a tensor or array)
+    targets: np.ndarray
+    true_tags: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.true_tags)
+
+
+def predict(core, ids, batch: int = 2048) -> np.ndarray:
+    """Scores in fixed-size chunks, without `model.predict`'s per-call overhead."""
+    n = int(ids.shape[0])
+    if not n:
+        return np.zeros((0, core.output_shape[-1]), np.float32)
+    return np.concatenate([np.asarray(core(ids[i:i + batch], training=False)) for i in range(0, n, batch)])
+
+
+def fit(core, train_ds, batches: int, validation: Validation | None, tags: Sequence[str], hp: HParams,
+        progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> list[dict]:
+    """Train `core` on `train_ds` with early stopping on validation P@1; returns the per-epoch history.
+
+    `progress` gets a `Progress` after each batch and epoch; `should_stop` is polled after each
+    batch, and a True ends the run with `TrainingStopped`.
+    """
+    import keras
+
+    history: list[dict] = []
+    state = {"epoch": 0, "stopped": False}
+    loss = keras.losses.get(core.loss)
+    has_val = validation is not None and len(validation) > 0
+
+    class Reporter(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            state["epoch"] = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if should_stop is not None and should_stop():
+                state["stopped"] = True
+                self.model.stop_training = True
+            if progress is not None:
+                progress(Progress(state["epoch"], hp.epochs, batch + 1, batches, history))
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {} if logs is None else logs
+            row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan))}
+            if has_val:
+                probs = predict(self.model, validation.ids)
+                row["val_loss"] = float(np.mean(np.asarray(loss(validation.targets, probs))))
+                ranked = metrics.rank_tags(tags, probs, 1)
+                row["val_p_at_1"] = metrics.precision_at_k(validation.true_tags, ranked, 1)
+                logs["val_p_at_1"] = row["val_p_at_1"]  # EarlyStopping, next in line, reads it
+            history.append(row)
+            if progress is not None:
+                progress(Progress(epoch + 1, hp.epochs, batches, batches, history, epoch_done=True))
+
+    callbacks = [Reporter()]
+    if has_val:
+        # Stop on the ranking we report, not on the loss: with hundreds of sigmoid outputs the
+        # validation loss turns up epochs before P@1 stops improving.
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_p_at_1", mode="max", patience=hp.patience,
+                                                       restore_best_weights=True))
+    core.fit(train_ds, epochs=hp.epochs, shuffle=False, verbose=0, callbacks=callbacks)  # the dataset shuffles
+    if state["stopped"]:
+        raise TrainingStopped("training was stopped before it finished; nothing was saved")
+    return history
+
+
+def library_versions() -> dict:
+    import keras
+    import nltk
+    import sklearn
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
+            "nltk": nltk.__version__, "scikit-learn": sklearn.__version__}
+
+
+def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Sequence[str]],
+                 config: TokenConfig, hp: HParams, *, data_info: dict | None = None,
+                 progress: Callable[[Progress], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> Tagger:
+    """Train a Conv1D tagger on already-filtered tokens; returns it unsaved, with its history."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(hp.seed)
+    columns = TagColumns.learn(tag_lists, hp.min_tag_count)
+    # Rows with no learnable tag teach nothing (and break the softmax targets).
+    rows = [i for i, t in enumerate(tag_lists) if columns.learnable(t)]
+    if len(columns) < 2 or len(rows) < 20:
+        raise ValueError(f"too little to learn from: {len(rows)} usable questions and {len(columns)} tags "
+                         f"with at least {hp.min_tag_count} questions each (need 20 and 2)")
+    order = np.random.default_rng(hp.seed).permutation(rows)
+    n_val = int(round(len(order) * hp.validation_split))
+    val_idx, train_idx = order[:n_val], order[n_val:]
+    vocabulary = network.build_vocabulary((token_lists[i] for i in train_idx), hp.max_vocab, hp.min_token_count)
+    if not vocabulary:
+        raise ValueError("the filter kept no tokens in the training questions: nothing to learn from")
+    softmax = hp.output == "softmax"
+    y_train = columns.multi_hot((tag_lists[i] for i in train_idx), softmax)
+    net = network.build(vocabulary, len(columns), hp, tag_prior=(y_train > 0).mean(axis=0))
+    network.compile_core(net.core, hp)
+
+    def ids(idx):  # each row's tokens looked up once, by the model's own StringLookup
+        return net.lookup(tf.constant(network.pad([token_lists[i] for i in idx], hp.max_len), tf.string))
+
+    train_ds = (tf.data.Dataset.from_tensor_slices((ids(train_idx), y_train))
+                .shuffle(len(train_idx), seed=hp.seed, reshuffle_each_iteration=True)
+                .batch(hp.batch_size))
+    validation = Validation(ids(val_idx), columns.multi_hot((tag_lists[i] for i in val_idx), softmax),
+                            [list(tag_lists[i]) for i in val_idx])
+    history = fit(net.core, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
+                  progress, should_stop)
+
+    threshold = 0.5
+    if len(validation):
+        threshold = metrics.best_threshold(validation.true_tags, columns.tags, predict(net.core, validation.ids))
+    metadata = model_metadata(config, len(vocabulary), columns.tags, threshold, hp, history,
+                              {**(data_info or {}), "rows": len(token_lists), "rows_used": len(rows)})
+    return Tagger(net.model, metadata)
+
+
+def model_metadata(config: TokenConfig, vocabulary_size: int, tags: list[str], threshold: float,
+                   hp: HParams, history: list[dict], training_data: dict) -> dict:
+    """Everything saved beside a model's weights, so inference repeats its training exactly."""
+    return {
+        "format": FORMAT,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "token_config": config.to_dict(),
+        "vocabulary_size": vocabulary_size,
+        "tags": tags,
+        "threshold": threshold,
+        "hparams": hp.to_dict(),
+        "training_data": training_data,
+        "history": history,
+        "metrics": {},
+        "versions": library_versions(),
+    }
+
+
+@dataclass
+class Experiment:
+    """A trained tagger and its numbers next to the baseline's, on the same held-out rows."""
+
+    tagger: Tagger
+    results: pd.DataFrame  # one row per model: p_at_1, p_at_5, r_at_5, micro_f1, macro_f1, n
+
+
+def run_experiment(train: pd.DataFrame, test: pd.DataFrame, config: TokenConfig, hp: HParams, *,
+                   data_info: dict | None = None, compare_with: dict[str, Tagger] | None = None,
+                   progress=None, should_stop=None) -> Experiment:
+    """Train on `train`, evaluate on `test` beside the TF-IDF baseline (same tokens) and any other
+    taggers (each on its own tokens), and record the numbers in the new model's metadata."""
+    train_tokens = cache.tokens_many(train.title.tolist(), config)
+    tagger = train_tagger(train_tokens, train.tags.tolist(), config, hp, data_info=data_info,
+                          progress=progress, should_stop=should_stop)
+    test_tags = test.tags.tolist()
+    test_tokens = cache.tokens_many(test.title.tolist(), config)
+    scored = {f"Conv1D ({config.label}, {hp.output})": baselines.evaluate_scorer(tagger, test_tokens, test_tags)}
+    tfidf = baselines.TfidfBaseline(min_tag_count=hp.min_tag_count).fit(train_tokens, train.tags.tolist())
+    scored["TF-IDF + logistic regression (same tokens)"] = baselines.evaluate_scorer(tfidf, test_tokens, test_tags)
+    for name, other in (compare_with or {}).items():
+        scored[name] = baselines.evaluate_scorer(other, other.tokens_many(test.title.tolist()), test_tags)
+    results = pd.DataFrame.from_dict(scored, orient="index")
+    results.index.name = "model"
+    names = list(scored)
+    tagger.metadata["metrics"] = {"heldout": scored[names[0]], "baseline": scored[names[1]],
+                                  "heldout_rows": len(test)}
+    return Experiment(tagger, results)
