@@ -12,16 +12,21 @@ export TAGGER_DATA ?= $(wildcard $(SHARED)/data/cooking.csv)
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export TF_ENABLE_ONEDNN_OPTS ?= 0
 
-.PHONY: setup run test browser bench models clean
+.PHONY: setup run test lint browser bench models clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The benchmark's peers (fastText) and chart writer; the tests exercise the benchmark too.
+# The benchmark's peers (fastText) and chart writer.
 $(VENV)/.installed-bench: $(VENV)/.installed requirements-bench.txt
 	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+# Test and lint tools; the tests run the benchmark in quick mode, so they need its peers too.
+$(VENV)/.installed-dev: $(VENV)/.installed-bench requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 setup: $(VENV)/.installed
@@ -36,8 +41,12 @@ browser:
 run: setup
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --browser.gatherUsageStats false
 
-test: setup $(VENV)/.installed-bench browser
+test: $(VENV)/.installed-dev browser
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(PY) -m ruff check .
 
 bench: $(VENV)/.installed-bench
 	$(PY) -m bench

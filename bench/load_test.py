@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as a script: `python bench/load_test.py`
 
 from bench.server import StreamlitServer, free_port  # noqa: E402
+
 CHROMIUM = os.environ.get("TAGGER_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TITLES = [
@@ -258,14 +259,22 @@ async def start_retrain(context, url: str, sample: int, epochs: int, timeout_ms:
     return page
 
 
+# One read of the page, in the page: asking "is there a progress bar?" and then "what does it say?" as
+# two round trips races a short retrain that finishes in between (the element is gone when the second
+# question arrives, and Playwright waits for it until its timeout).
+_RETRAIN_STATE_JS = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main) return "unknown";
+    const finished = [...main.querySelectorAll("p")].find(e => /^Training finished in/.test(e.innerText || ""));
+    if (finished) return finished.innerText.trim();
+    const bar = main.querySelector('[data-testid="stProgress"]');
+    return bar ? "running: " + bar.innerText.trim() : "unknown";
+}"""
+
+
 async def retrain_state(page) -> str:
-    main = page.get_by_test_id("stMain")
-    finished = main.get_by_text(re.compile(r"^Training finished in"))
-    if await finished.count():
-        return (await finished.first.inner_text()).strip()
-    if await main.get_by_test_id("stProgress").count():
-        return "running: " + (await main.get_by_test_id("stProgress").first.inner_text()).strip()
-    return "unknown"
+    """The Retrain page's state as one snapshot: "Training finished in …", "running: …" or "unknown"."""
+    return await page.evaluate(_RETRAIN_STATE_JS)
 
 
 # --- the run ----------------------------------------------------------------------------------------

@@ -90,15 +90,12 @@ def machine_info() -> dict:
     except (ValueError, OSError):
         pass
     try:
-        gpus = [] if not _tf_loaded() else [d.name for d in __import__("tensorflow").config.list_physical_devices("GPU")]
+        tf = sys.modules.get("tensorflow")
+        gpus = [d.name for d in tf.config.list_physical_devices("GPU")] if tf else []
     except Exception:
         gpus = []
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "gpus": gpus,
             "os": platform.platform(), "python": platform.python_version()}
-
-
-def _tf_loaded() -> bool:
-    return "tensorflow" in sys.modules
 
 
 def load_average():

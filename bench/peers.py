@@ -98,7 +98,7 @@ class FastTextScorer:
         with tempfile.TemporaryDirectory(prefix="bench-fasttext-") as d:
             path = Path(d) / "train.txt"
             with open(path, "w", encoding="utf-8") as f:
-                for tokens, tags, is_val in zip(token_lists, tag_lists, val):
+                for tokens, tags, is_val in zip(token_lists, tag_lists, val, strict=False):
                     if tokens and tags and not is_val:
                         f.write(" ".join(f"__label__{t}" for t in tags) + " " + " ".join(tokens) + "\n")
             error = None
@@ -128,8 +128,8 @@ class FastTextScorer:
         out = np.zeros((len(token_lists), len(self.tags)), dtype=np.float32)
         texts = [" ".join(t) for t in token_lists]
         labels, probs = self.model.predict(texts, k=-1, threshold=0.0)
-        for i, (row_labels, row_probs) in enumerate(zip(labels, probs)):
-            for label, p in zip(row_labels, row_probs):
+        for i, (row_labels, row_probs) in enumerate(zip(labels, probs, strict=False)):
+            for label, p in zip(row_labels, row_probs, strict=False):
                 out[i, self._col[label[len("__label__"):]]] = p
         return out
 

@@ -38,8 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.measure import (_child_env, _run_json, latency_stats, load_average, machine_info, speed_row, time_each,
-                           timed)
+from bench.measure import _child_env, _run_json, latency_stats, load_average, machine_info, speed_row, time_each, timed
 from bench.peers import FASTTEXT, FastTextScorer, shipped_configs
 from bench.report import report, write_chart
 from tagger.core import paths
@@ -378,8 +377,9 @@ class Bench:
 
         versions = library_versions()
         try:
-            import fasttext  # noqa: F401
             from importlib.metadata import version
+
+            import fasttext  # noqa: F401
 
             versions["fasttext-numpy2-wheel"] = version("fasttext-numpy2-wheel")
         except Exception:

@@ -42,7 +42,8 @@ def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.Chart:
                         legend=alt.Legend(orient="bottom", title=None)),
         strokeWidth=alt.condition("datum.measure == 'micro-F1'", alt.value(3), alt.value(1.5)),
         tooltip=["measure", alt.Tooltip("threshold:Q", format=".2f"), alt.Tooltip("value:Q", format=".3f")])
-    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#666", strokeDash=[5, 3], strokeWidth=2).encode(
+    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#666",
+                     strokeDash=[5, 3], strokeWidth=2).encode(
         x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=".2f", title="model's threshold")])
     return (lines + rule).properties(height=320)
 

@@ -28,9 +28,11 @@ def choose_slice(questions: pd.DataFrame) -> slices.SliceSpec:
     counts = browse.tag_counts(questions)
     label = lambda t: f"{t} ({counts[t]:,})"  # noqa: E731
     left, right = st.columns(2)
-    include = left.multiselect("Only questions with any of these tags", counts.index, key="slice_include", persist_state="session",
+    include = left.multiselect("Only questions with any of these tags", counts.index,
+                               key="slice_include", persist_state="session",
                                format_func=label, placeholder="All tags")
-    exclude = right.multiselect("Leave out questions with any of these tags", counts.index, key="slice_exclude", persist_state="session",
+    exclude = right.multiselect("Leave out questions with any of these tags", counts.index,
+                                key="slice_exclude", persist_state="session",
                                 format_func=label, placeholder="None")
     left, mid, right = st.columns([5, 2, 3])
     limit = left.radio("Tags the model learns", TAG_LIMITS, key="slice_tag_limit", persist_state="session",
@@ -38,13 +40,18 @@ def choose_slice(questions: pd.DataFrame) -> slices.SliceSpec:
                        help="Limits the tag list: other tags are removed from the questions, and questions left "
                             "with no tag are dropped.")
     n = mid.number_input("N", 1, 1000, 20, key="slice_tag_n", persist_state="session", disabled=limit == TAG_LIMITS[0])
-    text = right.text_input("Title contains", key="slice_text", persist_state="session", placeholder="e.g. bread", max_chars=100)
+    text = right.text_input("Title contains", key="slice_text",
+                            persist_state="session", placeholder="e.g. bread", max_chars=100)
     a, b, c, d = st.columns(4)
-    id_min = a.number_input("Smallest id", min_value=0, value=None, step=1, key="slice_id_min", persist_state="session", placeholder="any")
-    id_max = b.number_input("Largest id", min_value=0, value=None, step=1, key="slice_id_max", persist_state="session", placeholder="any")
-    sample = c.number_input("Sample size (0: all)", 0, jobs.MAX_ROWS, 0, step=500, key="slice_sample", persist_state="session",
+    id_min = a.number_input("Smallest id", min_value=0, value=None, step=1,
+                            key="slice_id_min", persist_state="session", placeholder="any")
+    id_max = b.number_input("Largest id", min_value=0, value=None, step=1,
+                            key="slice_id_max", persist_state="session", placeholder="any")
+    sample = c.number_input("Sample size (0: all)", 0, jobs.MAX_ROWS, 0, step=500,
+                            key="slice_sample", persist_state="session",
                             help="Train on a random sample of the matching questions.")
-    seed = d.number_input("Seed", 0, 1_000_000, 42, key="slice_seed", persist_state="session", help="Same seed, same sample and same model.")
+    seed = d.number_input("Seed", 0, 1_000_000, 42, key="slice_seed",
+                          persist_state="session", help="Same seed, same sample and same model.")
     return slices.SliceSpec(
         include_tags=list(include), exclude_tags=list(exclude),
         min_tag_count=int(n) if limit == TAG_LIMITS[1] else 1, top_n_tags=int(n) if limit == TAG_LIMITS[2] else 0,
@@ -55,7 +62,8 @@ def choose_slice(questions: pd.DataFrame) -> slices.SliceSpec:
 def choose_model() -> tuple[tok.TokenConfig, HParams]:
     """Token filter and hyperparameters; raises ValueError with the reason when they don't make sense."""
     left, right = st.columns(2)
-    pos_choice = left.selectbox("Words the model sees (POS filter)", [*tok.FILTERS, CUSTOM_POS], key="hp_pos", persist_state="session",
+    pos_choice = left.selectbox("Words the model sees (POS filter)", [*tok.FILTERS, CUSTOM_POS],
+                                key="hp_pos", persist_state="session",
                                 help="Part-of-speech tags to keep. The original question kept nouns and gerunds.")
     custom = right.text_input("Custom POS tags", "NN,NNS,VBG,JJ", key="hp_pos_custom", persist_state="session",
                               disabled=pos_choice != CUSTOM_POS, help="Comma-separated Penn Treebank tags, or 'all'.")
@@ -64,10 +72,13 @@ def choose_model() -> tuple[tok.TokenConfig, HParams]:
     a, b, c = st.columns(3)
     epochs = a.slider("Epochs", 1, jobs.MAX_EPOCHS, 8, key="hp_epochs", persist_state="session",
                       help="Training stops early when validation P@1 stops improving.")
-    embedding = b.select_slider("Embedding size", [16, 32, 64, 128, 256], 64, key="hp_embedding", persist_state="session")
-    filters = c.select_slider("Filters per kernel size", [8, 16, 32, 64, 128, 256], 128, key="hp_filters", persist_state="session")
+    embedding = b.select_slider("Embedding size", [16, 32, 64, 128, 256], 64,
+                                key="hp_embedding", persist_state="session")
+    filters = c.select_slider("Filters per kernel size", [8, 16, 32, 64, 128, 256], 128,
+                              key="hp_filters", persist_state="session")
     a, b, c = st.columns(3)
-    kernels = a.multiselect("Kernel sizes (words per window)", [1, 2, 3, 4, 5], [1, 2, 3], key="hp_kernels", persist_state="session")
+    kernels = a.multiselect("Kernel sizes (words per window)", [1, 2, 3, 4, 5], [1, 2, 3],
+                            key="hp_kernels", persist_state="session")
     dropout = b.slider("Dropout", 0.0, 0.8, 0.4, 0.05, key="hp_dropout", persist_state="session")
     batch = c.select_slider("Batch size", [16, 32, 64, 128, 256], 64, key="hp_batch", persist_state="session")
     output = st.radio("Output layer and loss", list(OUTPUTS), key="hp_output", persist_state="session")
@@ -102,7 +113,7 @@ def show_progress(job: jobs.TrainingJob, can_stop: bool) -> None:
     st.progress(min(snap.fraction, 1.0), text=f"{snap.phase} · batch {snap.batch} of {snap.batches or '…'} · "
                                               f"{snap.elapsed:.0f} s of at most {job.max_seconds:.0f} s")
     if snap.history:
-        for col, chart in zip(st.columns(2), history_charts(snap.history)):
+        for col, chart in zip(st.columns(2), history_charts(snap.history), strict=False):
             col.altair_chart(chart, width="stretch")
     if can_stop:
         st.button("Stop training", on_click=job.stop, disabled=snap.message != "",
@@ -132,7 +143,7 @@ def show_result(job: jobs.TrainingJob) -> None:
     tagger = experiment.tagger
     st.success(f"Training finished in {snap.elapsed:.0f} s after {len(snap.history)} epochs: "
                f"{len(tagger.tags):,} tags, {len(tagger.vocabulary):,} tokens, threshold {tagger.threshold:.2f}.")
-    for col, chart in zip(st.columns(2), history_charts(snap.history)):
+    for col, chart in zip(st.columns(2), history_charts(snap.history), strict=False):
         col.altair_chart(chart, width="stretch")
     st.markdown(f"**Scores on the slice's {len(job.test):,} held-out questions** (all models on the same rows)")
     table = experiment.results.rename(columns=METRIC_NAMES).reset_index()

@@ -33,7 +33,8 @@ def probability_chart(ranked: pd.DataFrame, threshold: float) -> alt.Chart:
     )
     labels = bars.mark_text(align="left", dx=4).encode(text=alt.Text("probability:Q", format=".2f"),
                                                         color=alt.value("#666"))
-    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#e03e3e", strokeDash=[5, 3], strokeWidth=2).encode(
+    rule = alt.Chart(pd.DataFrame({"threshold": [threshold]})).mark_rule(color="#e03e3e",
+                     strokeDash=[5, 3], strokeWidth=2).encode(
         x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", format=".2f")])
     return (bars + labels + rule).properties(height=alt.Step(28))
 
@@ -41,7 +42,7 @@ def probability_chart(ranked: pd.DataFrame, threshold: float) -> alt.Chart:
 def contribution_chart(rows: pd.DataFrame, tag: str) -> alt.Chart:
     """For one tag: how much its probability falls when each kept token is dropped."""
     # Number the tokens: a word can occur twice ("baking soda for baking powder") and each is dropped alone.
-    rows = rows.assign(word=[f"{p + 1}. {t}" for p, t in zip(rows.position, rows.token)])
+    rows = rows.assign(word=[f"{p + 1}. {t}" for p, t in zip(rows.position, rows.token, strict=False)])
     return alt.Chart(rows).mark_bar().encode(
         x=alt.X("contribution:Q", title="probability lost without the token"),
         y=alt.Y("word:N", sort=alt.SortField("position"), title=None, axis=alt.Axis(labelLimit=160)),
@@ -97,7 +98,7 @@ def show_suggestions(tagger) -> None:
     body = st.session_state.get("suggest_body", "").strip()
     if not title:
         st.info("Enter a question title above, or try an example:")
-        for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES):
+        for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES, strict=False):
             col.button(example, on_click=use_example, args=(example,), width="stretch")
         return
 
@@ -137,7 +138,7 @@ def show_suggestions(tagger) -> None:
     st.caption("For each tag: drop one kept word, score again, and see how much the probability falls. "
                "Long blue bars are the words the tag rests on; orange ones argue against it.")
     contributions = pd.DataFrame(tagger.contributions(kept, explained))
-    for col, tag in zip(st.columns(len(explained)), explained):
+    for col, tag in zip(st.columns(len(explained)), explained, strict=False):
         col.altair_chart(contribution_chart(contributions[contributions.tag == tag], tag), width="stretch")
 
 

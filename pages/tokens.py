@@ -21,7 +21,8 @@ def show_browser(tagger, questions: pd.DataFrame) -> None:
     text = search.text_input("Search titles", key="browse_text", persist_state="session", placeholder="e.g. sourdough")
     tag = tag_col.selectbox("True tag", [ANY_TAG, *counts.index], key="browse_tag", persist_state="session",
                             format_func=lambda t: t if t == ANY_TAG else f"{t} ({counts[t]:,})")
-    result = result_col.selectbox("Model's result", [ANY_RESULT, *browse.RESULTS], key="browse_result", persist_state="session",
+    result = result_col.selectbox("Model's result", [ANY_RESULT, *browse.RESULTS],
+                                  key="browse_result", persist_state="session",
                                   help="hit: at least one of the model's tags is a true tag.")
     found = browse.search(table, text, None if tag == ANY_TAG else tag, None if result == ANY_RESULT else result)
     if found.empty:
@@ -69,8 +70,8 @@ def show_filter_cost(tagger) -> None:
     everything = comparison[comparison["filter"] == ALL_WORDS].iloc[0]
     reference = everything if mine["filter"] != ALL_WORDS else comparison.iloc[0]
     short = "all words" if reference is everything else "nouns + gerunds"
-    st.caption(f"{tagger.name} keeps {tagger.config.label}. Measured over all {len(cached.questions()):,} questions and "
-               f"compared with {reference['filter']} (stop words and punctuation are dropped either way).")
+    st.caption(f"{tagger.name} keeps {tagger.config.label}. Measured over all {len(cached.questions()):,} questions "
+               f"and compared with {reference['filter']} (stop words and punctuation are dropped either way).")
     a, b, c, d = st.columns(4)
     a.metric("Vocabulary with this model's filter", f"{mine.vocabulary:,}",
              f"{mine.vocabulary - reference.vocabulary:+,} vs {short}", delta_color="off")

@@ -14,7 +14,8 @@ from pathlib import Path
 from tagger.core import paths
 from tagger.data import loaders
 from tagger.data.split import fingerprint, holdout_split
-from tagger.text import cache, tokens as tok
+from tagger.text import cache
+from tagger.text import tokens as tok
 
 
 class UsageError(Exception):

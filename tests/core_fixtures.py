@@ -20,9 +20,10 @@ def real_questions():
 
 def train_small(out: Path, rows: int = 800, epochs: int = 4, pos: str = "all", seed: int = 7):
     """A real Keras model trained on the first `rows` real questions, saved to `out`."""
-    from tagger.text import cache, tokens as tok
     from tagger.model.network import HParams
     from tagger.model.training import train_tagger
+    from tagger.text import cache
+    from tagger.text import tokens as tok
 
     df = real_questions().head(rows)
     config = tok.TokenConfig.from_pos(pos)

@@ -24,7 +24,7 @@ def test_table_lists_every_model_with_status_and_metrics(open_app, scratch_regis
     assert at.title[0].value == "Models"
     table = next(d.value for d in at.dataframe if "hyperparameters" in d.value.columns)
     assert table.name.tolist() == sorted(scratch_registry.names())
-    status = dict(zip(table.name, table.status))
+    status = dict(zip(table.name, table.status, strict=False))
     assert "active" in status[scratch_registry.active_name()]
     for name in scratch_registry.shipped_names():
         assert "shipped" in status[name]

@@ -86,6 +86,6 @@ def test_errors_exit_2_with_one_line(tmp_path, model_dir, small_csv, args, messa
     subst = {"MODEL": model_dir, "EMPTY": empty, "OUT": tmp_path / "out", "CSV": small_csv}
     r = cli(*[subst.get(a, a) for a in args])
     assert r.returncode == 2
-    lines = [l for l in r.stderr.splitlines() if l.startswith("error:")]
+    lines = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert "Traceback" not in r.stderr

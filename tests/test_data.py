@@ -225,8 +225,8 @@ def test_posts_xml_streams_many_rows(tmp_path):
     first = next(it)
     assert first == {"id": 1, "title": "Question 1", "body": "", "tags": ["t1"]}
     count, last = 1, first
-    for last in it:
-        count += 1
+    for row in it:
+        count, last = count + 1, row
     assert count == n
     assert last["id"] == n
 

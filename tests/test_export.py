@@ -58,7 +58,7 @@ def test_outputs_equal_the_apps(exported, held_out_tokens):
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert not got[len(held_out_tokens) - 4].any()  # no tokens: nothing to say, like the app
     # The ranking the app shows comes out the same.
-    for row_a, row_b in zip(expected[:50], got[:50]):
+    for row_a, row_b in zip(expected[:50], got[:50], strict=False):
         assert [t for t, _ in tagger.ranked(row_a, 5)] == [t for t, _ in tagger.ranked(row_b, 5)]
 
 

@@ -3,8 +3,8 @@
 import pytest
 
 from tagger.app import jobs, slices
-from tagger.text import tokens as tok
 from tagger.model.network import HParams
+from tagger.text import tokens as tok
 
 
 @pytest.fixture

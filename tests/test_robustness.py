@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 
 from tagger.app import uploads
-from tagger.text import tokens as tok
 from tagger.app.uploads import UploadError
+from tagger.text import tokens as tok
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20_240_604
@@ -205,7 +205,7 @@ def test_batch_api_matches_one_by_one(shipped_taggers):
     for tagger in shipped_taggers:
         together = tagger.suggest_many(inputs, k=5)
         assert len(together) == len(inputs)
-        for title, got in zip(inputs[::25], together[::25]):
+        for title, got in zip(inputs[::25], together[::25], strict=False):
             one = tagger.suggest(title, k=5)
             assert [t for t, _ in got] == [t for t, _ in one]
             assert np.allclose([p for _, p in got], [p for _, p in one], atol=1e-5)
@@ -358,7 +358,7 @@ def test_hostile_titles_in_an_upload_are_tagged_as_text(shipped_taggers):
     # The download can't carry a spreadsheet formula from a title.
     text = uploads.to_csv_bytes(result).decode("utf-8")
     for line in csv.reader(io.StringIO(text)):
-        assert all(not cell[:1] in ("=", "+", "-", "@") for cell in line)
+        assert all(cell[:1] not in ("=", "+", "-", "@") for cell in line)
 
 
 UPLOADS_THROUGH_PAGE = ["wrong columns", "zip", "NUL bytes", "UTF-16", "latin-1", "unbalanced quotes",

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tagger.text import cache, tokens as tok
+from tagger.text import cache
+from tagger.text import tokens as tok
 
 NOUNS = tok.TokenConfig()
 ALL = tok.TokenConfig.from_pos("all")
@@ -55,7 +56,8 @@ def test_control_and_bidi_characters_are_removed():
     assert tok.clean_text("pan\x00cake\u202e sugar\u200b") == "pan cake sugar"
 
 
-@pytest.mark.parametrize("spec,expected", [("NN,NNS,VBG", ("NN", "NNS", "VBG")), ("all", None), (" nn , jj ", ("NN", "JJ"))])
+@pytest.mark.parametrize("spec,expected",
+                         [("NN,NNS,VBG", ("NN", "NNS", "VBG")), ("all", None), (" nn , jj ", ("NN", "JJ"))])
 def test_pos_specs(spec, expected):
     assert tok.TokenConfig.from_pos(spec).pos_tags == expected
 

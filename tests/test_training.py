@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from tagger import Tagger
-from tagger.scoring import baselines
-from tagger.text import cache, tokens as tok
 from tagger.model.network import HParams
 from tagger.model.training import TrainingStopped, run_experiment, train_tagger
+from tagger.scoring import baselines
+from tagger.text import cache
+from tagger.text import tokens as tok
 from tests.core_fixtures import real_questions
 
 

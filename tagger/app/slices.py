@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from tagger.data.split import holdout_split
 from tagger.app.jobs import MAX_ROWS  # the demo's ceiling lives with the other run limits
+from tagger.data.split import holdout_split
 
 # The smallest slice worth training: train_tagger itself refuses fewer than 20 usable rows or fewer
 # than 2 tags, but a model from 20 rows would teach nobody anything, so ask for more.

@@ -100,7 +100,7 @@ def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     token_lists = cache.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
     probs = tagger.predict_proba(token_lists)
     rows = []
-    for title, tokens, p in zip(titles, token_lists, probs):
+    for title, tokens, p in zip(titles, token_lists, probs, strict=False):
         ranked = tagger.ranked(p, k)
         rows.append({
             "title": clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text

@@ -45,6 +45,18 @@ class LoadReport:
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
 
+    def keep(self, title: str, tags: list[str]) -> bool:
+        """The one rule every format follows: a question needs a title and at least one tag.
+        Counts the row as kept, or as skipped with its reason (a row lacking both: "no title")."""
+        if not title:
+            self.skip("no title")
+        elif not tags:
+            self.skip("no tags")
+        else:
+            self.rows_kept += 1
+            return True
+        return False
+
 
 def _error(path, problem: str, where: str | None = None) -> DataError:
     # Messages end up in a Streamlit banner and in logs, so keep them to one line.
@@ -60,7 +72,9 @@ def _clean_title(title: str | None) -> str:
 
 
 def parse_tags(raw: str) -> list[str]:
-    """'baking bread' or '<baking><bread>' or '|baking|bread|' -> ['baking','bread']; lowercase, dedupe keeping order, drop empties."""
+    """'baking bread' or '<baking><bread>' or '|baking|bread|' -> ['baking','bread'].
+
+    Lowercased, duplicates dropped keeping the first, empties dropped."""
     if not raw:
         return []
     # Tag names never contain '<', '>', '|' or spaces, so all three styles
@@ -89,7 +103,8 @@ def _undecodable(path, err: UnicodeDecodeError) -> DataError:
             try:
                 raw.decode(_ENCODING)
             except UnicodeDecodeError:
-                return _error(path, f"file is not UTF-8 text (invalid byte 0x{bad}); re-save it as UTF-8", f"line {lineno}")
+                return _error(path, f"file is not UTF-8 text (invalid byte 0x{bad}); re-save it as UTF-8",
+                              f"line {lineno}")
     return _error(path, f"file is not UTF-8 text (invalid byte 0x{bad}); re-save it as UTF-8")
 
 
@@ -98,7 +113,9 @@ def _normalise_header(names) -> list[str]:
 
 
 def detect_format(path) -> str:
-    """By extension and first line: .xml -> posts_xml; a line starting with '__label__' -> fasttext; CSV header with 'content' column -> kaggle; CSV header with title+tags -> csv. Unknown -> DataError."""
+    """The format, by extension and first line: .xml -> posts_xml; a line starting with '__label__' ->
+    fasttext; a CSV header with a 'content' column -> kaggle; a CSV header with title and tags -> csv.
+    Anything else -> DataError."""
     p = _check_file(path)
     if p.suffix.lower() == ".xml":
         return "posts_xml"
@@ -176,13 +193,8 @@ def _iter_csv(path, fmt: str, report: LoadReport) -> Iterator[dict]:
                     ) from None
             title = _clean_title(cell(row, i_title))
             tags = parse_tags(cell(row, i_tags))
-            if not title:
-                report.skip("no title")
+            if not report.keep(title, tags):
                 continue
-            if not tags:
-                report.skip("no tags")
-                continue
-            report.rows_kept += 1
             yield {"id": qid, "title": title, "body": clean_html(cell(row, i_body)), "tags": tags}
 
 
@@ -198,13 +210,8 @@ def _iter_fasttext(path, report: LoadReport) -> Iterator[dict]:
                 n_labels += 1
             tags = parse_tags(" ".join(w[len(_LABEL):] for w in words[:n_labels]))
             title = _clean_title(" ".join(words[n_labels:]))
-            if not title:
-                report.skip("no title")
+            if not report.keep(title, tags):
                 continue
-            if not tags:
-                report.skip("no tags")
-                continue
-            report.rows_kept += 1
             yield {"id": lineno, "title": title, "body": "", "tags": tags}
 
 
@@ -237,13 +244,8 @@ def _iter_posts_xml(path, report: LoadReport) -> Iterator[dict]:
                     raise _error(path, f"Id {raw_id!r} is not an integer", f"row {n_elements}") from None
                 title = _clean_title(attrs.get("Title"))
                 tags = parse_tags(attrs.get("Tags", ""))
-                if not title:
-                    report.skip("no title")
+                if not report.keep(title, tags):
                     continue
-                if not tags:
-                    report.skip("no tags")
-                    continue
-                report.rows_kept += 1
                 yield {"id": qid, "title": title, "body": clean_html(attrs.get("Body", "")), "tags": tags}
         except ET.ParseError as err:
             line, column = err.position
@@ -320,7 +322,7 @@ def load_questions(path, format: str | None = None, limit: int | None = None) ->
 
 
 def default_data_path(cli_value: str | None = None) -> Path | None:
-    """--data value, else env TAGGER_DATA, else <repo>/../shared/data/cooking.csv if it exists (repo = parent of the tagger package), else None."""
+    """--data value, else env TAGGER_DATA, else <repo>/../shared/data/cooking.csv if it exists, else None."""
     if cli_value:
         return Path(cli_value).expanduser()
     env = os.environ.get("TAGGER_DATA")

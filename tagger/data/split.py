@@ -29,7 +29,7 @@ def fingerprint(df: pd.DataFrame) -> str:
     h = hashlib.sha256()
     # Python's hash() is salted per process, so hash an explicit byte encoding;
     # the separators keep ("a b", []) and ("a", ["b"]) distinct.
-    for title, tags in zip(df["title"], df["tags"]):
+    for title, tags in zip(df["title"], df["tags"], strict=False):
         h.update(title.encode("utf-8"))
         h.update(b"\x1f")
         h.update(" ".join(tags).encode("utf-8"))

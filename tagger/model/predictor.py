@@ -19,7 +19,8 @@ import numpy as np
 from tagger.core import atomic, paths
 from tagger.model import network
 from tagger.model.network import HParams
-from tagger.text import cache, tokens as tok
+from tagger.text import cache
+from tagger.text import tokens as tok
 
 paths.quiet_tensorflow()
 

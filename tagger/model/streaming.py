@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from tagger.core import paths
 from tagger.data import loaders
 from tagger.model import network, training

@@ -125,7 +125,7 @@ def evaluate_probabilities(true_tags, tag_names, probabilities: np.ndarray, thre
     if has_tokens is not None:
         silent = ~np.asarray(has_tokens, dtype=bool)
         probabilities[silent] = 0.0
-        ranked = [[] if s else r for r, s in zip(ranked, silent)]
+        ranked = [[] if s else r for r, s in zip(ranked, silent, strict=False)]
     return evaluate(true_tags, ranked, tags_above(tag_names, probabilities, threshold))
 
 

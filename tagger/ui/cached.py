@@ -17,7 +17,8 @@ from tagger.app import browse, filter_stats, model_report
 from tagger.data import loaders
 from tagger.model.predictor import ModelError
 from tagger.store.registry import Registry
-from tagger.text import cache, tokens as tok
+from tagger.text import cache
+from tagger.text import tokens as tok
 
 
 class Unavailable(RuntimeError):
