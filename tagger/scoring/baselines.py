@@ -32,7 +32,9 @@ class TfidfBaseline:
     def fit(self, token_lists, tag_lists) -> "TfidfBaseline":
         columns = TagColumns.learn(tag_lists, self.min_tag_count)
         self.tags = columns.tags
-        y = columns.multi_hot(tag_lists).astype(np.int8)
+        # Integer labels: scikit-learn 1.9's OneVsRestClassifier scrambles the columns of an int8 indicator
+        # matrix (tests/test_baselines.py would catch it), so no narrow dtypes here.
+        y = columns.multi_hot(tag_lists).astype(np.int64)
         # Tags of the training rows are all present by construction, but the vectorizer can't take
         # an empty corpus: guard with a clear error instead of sklearn's.
         if not any(token_lists):
