@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tagger.app import browse, quiz
+from tagger.app import browse, model_report, quiz
 from tagger.data.split import holdout_split
 from tagger.ui import cached, safe, session
 
@@ -14,8 +14,18 @@ ANY_TAG, ANY_RESULT = "Any tag", "Any result"
 ALL_WORDS = "all words"  # the name of the keep-everything filter in tokens.FILTERS
 
 
+def scored_by(tagger, scorer) -> str:
+    """Which model's tags the page shows, in words."""
+    if scorer.is_twin:
+        return (f"{tagger.name}'s split-trained twin (the same recipe trained on the first "
+                f"{scorer.metadata['training_data']['rows']:,} questions only)")
+    return tagger.name
+
+
 def show_browser(tagger, questions: pd.DataFrame) -> None:
-    table = cached.question_table(tagger)
+    # A model trained on every question has seen them all: its twin, which has not, shows the tags.
+    scorer = cached.load_tagger(tagger.name, twin=True)
+    table = cached.question_table(scorer)
     counts = browse.tag_counts(questions)
     search, tag_col, result_col = st.columns([3, 2, 2])
     text = search.text_input("Search titles", key="browse_text", persist_state="session", placeholder="e.g. sourdough")
@@ -28,10 +38,15 @@ def show_browser(tagger, questions: pd.DataFrame) -> None:
     if found.empty:
         st.info("No question matches. Clear the search or pick another tag.")
         return
-    hits = (found.result == browse.HIT).mean()
-    st.caption(f"{len(found):,} of {len(table):,} questions · the model ({tagger.name}) hits on {hits:.0%} of "
-               "these. The model trained on most of these questions, so its hits here are optimistic; the "
-               "Models page scores it on held-out questions.")
+    held_out, _ = model_report.evaluation_rows(scorer.metadata, questions)
+    rates = browse.hit_rates(found, held_out.id)
+    parts = [f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}"]
+    if rates.held_out is not None:
+        parts.append(f"it hits on {rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
+    if rates.trained is not None:
+        parts.append(f"and on {rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
+    st.caption("; ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "") + ". A hit: at least one of its "
+               "tags is a true tag.")
     n_pages = browse.page(found, 1, PAGE_SIZE)[1]
     # A new search starts again at page 1: the widget's key changes with the search.
     number = st.pagination(n_pages, key=f"browse_page|{text}|{tag}|{result}|{tagger.name}") if n_pages > 1 else 1

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import measure, peers, report
-from bench import run as bench
+from bench import measure, peers, report, run as bench
 from tagger.model.predictor import FORMAT
 from tagger.text import tokens as tok
 

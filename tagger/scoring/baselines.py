@@ -75,7 +75,10 @@ class MostFrequentBaseline:
 
 
 def evaluate_scorer(scorer, token_lists, true_tags) -> dict:
-    """Headline numbers of any scorer (baseline or tagger) on token lists."""
+    """Headline numbers of any scorer (baseline or tagger) on token lists.
+
+    A row with no tokens predicts nothing, whatever the scorer would make of an empty input, and so
+    does a row the scorer itself leaves all zeros (the Conv1D, when it knows none of the words)."""
     probs = scorer.predict_proba(token_lists)
-    return metrics.evaluate_probabilities(true_tags, scorer.tags, probs, scorer.threshold,
-                                          has_tokens=[bool(t) for t in token_lists])
+    says_something = np.array([bool(t) for t in token_lists], dtype=bool) & probs.any(axis=1)
+    return metrics.evaluate_probabilities(true_tags, scorer.tags, probs, scorer.threshold, has_tokens=says_something)
