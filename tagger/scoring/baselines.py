@@ -8,6 +8,7 @@ Both expose `tags`, `threshold` and `predict_proba(token_lists)`, like the Keras
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 
 import numpy as np
@@ -44,10 +45,13 @@ class TfidfBaseline:
         rng = np.random.default_rng(self.seed)
         val = rng.random(len(token_lists)) < 0.1
         fit_rows = ~val if val.any() and (~val).any() else np.ones(len(token_lists), bool)
-        # Columns with no positive example make liblinear refuse; a constant column scores 0.
-        self.model = OneVsRestClassifier(
-            LogisticRegression(C=self.C, solver="liblinear"), n_jobs=1
-        ).fit(x[fit_rows], y[fit_rows])
+        # A column with no positive example in the fit rows (its tag sits only in the threshold rows)
+        # becomes a constant 0, which is right; scikit-learn warns about each, which is noise here.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            self.model = OneVsRestClassifier(
+                LogisticRegression(C=self.C, solver="liblinear"), n_jobs=1
+            ).fit(x[fit_rows], y[fit_rows])
         self.threshold = (
             metrics.best_threshold([tag_lists[i] for i in np.flatnonzero(val)], self.tags,
                                    self.model.predict_proba(x[val]))
