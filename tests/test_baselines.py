@@ -22,3 +22,21 @@ def test_tfidf_learns_and_beats_the_most_frequent_tags():
     top = np.argmax(tfidf.predict_proba(train_tokens[:200]), axis=1)
     hits = [tfidf.tags[i] in tags for i, tags in zip(top, train.tags.tolist()[:200], strict=True)]
     assert np.mean(hits) > 0.8
+
+
+def test_tfidf_scores_fit_once_per_set_of_rows(monkeypatch):
+    df = real_questions()
+    config = tok.TokenConfig(pos_tags=None)
+    train = cache.tokens_many(df.title.tolist()[:600], config)
+    test = cache.tokens_many(df.title.tolist()[600:800], config)
+    train_tags, test_tags = df.tags.tolist()[:600], df.tags.tolist()[600:800]
+    fits = []
+    real_fit = baselines.TfidfBaseline.fit
+    monkeypatch.setattr(baselines.TfidfBaseline, "fit", lambda self, *a: fits.append(1) or real_fit(self, *a))
+    first = baselines.tfidf_scores(train, train_tags, test, test_tags)
+    again = baselines.tfidf_scores([list(t) for t in train], list(train_tags), test, test_tags)
+    assert first == again and len(fits) == 1
+    direct = baselines.evaluate_scorer(real_fit(baselines.TfidfBaseline(), train, train_tags), test, test_tags)
+    assert first == direct
+    baselines.tfidf_scores(train[:-1], train_tags[:-1], test, test_tags)  # other rows: fitted anew
+    assert len(fits) == 2
