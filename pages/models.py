@@ -92,8 +92,8 @@ if chosen not in usable:
 questions = session.questions_or_stop()
 tagger = cached.load_tagger(chosen, twin=True)
 report, curve, description = cached.per_tag(tagger)
-scorer = "its split-trained twin (the same recipe without these questions)" if tagger.is_twin else chosen
-st.caption(f"{chosen} scored by {scorer} on {description}, tags above its threshold of {tagger.threshold:.2f}. "
+by = " (by its split-trained twin: the same recipe without these questions)" if tagger.is_twin else ""
+st.caption(f"{chosen} scored{by} on {description}, tags above its threshold of {tagger.threshold:.2f}. "
            "Click a column header to sort.")
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -40,13 +40,13 @@ def show_browser(tagger, questions: pd.DataFrame) -> None:
         return
     held_out, _ = model_report.evaluation_rows(scorer.metadata, questions)
     rates = browse.hit_rates(found, held_out.id)
-    parts = [f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}"]
+    hits = []
     if rates.held_out is not None:
-        parts.append(f"it hits on {rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
+        hits.append(f"{rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
     if rates.trained is not None:
-        parts.append(f"and on {rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
-    st.caption("; ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "") + ". A hit: at least one of its "
-               "tags is a true tag.")
+        hits.append(f"{rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
+    st.caption(f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}: it hits on "
+               + " and on ".join(hits) + ". A hit: at least one of its tags is a true tag.")
     n_pages = browse.page(found, 1, PAGE_SIZE)[1]
     # A new search starts again at page 1: the widget's key changes with the search.
     number = st.pagination(n_pages, key=f"browse_page|{text}|{tag}|{result}|{tagger.name}") if n_pages > 1 else 1
