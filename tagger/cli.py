@@ -25,7 +25,8 @@ class UsageError(Exception):
 def _data_path(value: str | None) -> Path:
     path = loaders.default_data_path(value)
     if path is None:
-        raise UsageError("no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
+        raise UsageError(f"no data: pass --data CSV or set TAGGER_DATA (the default, {paths.DATA_FILE}, "
+                         "is missing from this checkout)")
     return Path(path)
 
 

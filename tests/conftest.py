@@ -26,7 +26,7 @@ def _data_path() -> Path:
 
     path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
-        pytest.fail("the cooking questions CSV is missing: set TAGGER_DATA")
+        pytest.fail(f"the cooking questions are missing ({path}): data/cooking.csv.gz ships with the repository")
     return Path(path)
 
 

@@ -8,13 +8,11 @@ import pytest
 
 from tagger.data import loaders
 
-SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cooking.csv"
-
 
 def real_questions():
-    path = loaders.default_data_path() or SHARED_CSV
-    if not Path(path).exists():
-        pytest.fail(f"the shared data is missing ({path}); set TAGGER_DATA")
+    path = loaders.default_data_path()
+    if path is None or not Path(path).exists():
+        pytest.fail(f"the question data is missing ({path}): data/cooking.csv.gz ships with the repository")
     return loaders.load_questions(path)
 
 
