@@ -155,11 +155,13 @@ def cmd_split(args) -> None:
 
 
 def cmd_models(args) -> None:
+    from tagger.store import admin
     from tagger.store.registry import Registry
 
     reg = Registry()
     if args.activate:
-        reg.activate(args.activate)
+        # The command line runs on the server, beside models/: it acts as the operator (see admin.operator_grant).
+        reg.activate(args.activate, grant=admin.operator_grant())
     active = reg.active_name()
     for e in reg.entries():
         mark = "*" if e.name == active else " "

@@ -24,6 +24,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("TAGGER_CACHE", REPO / ".cache"))
 
 
+def secrets_files() -> list[Path]:
+    """The secrets.toml files Streamlit reads, in its order (later files win): the user's, the working
+    directory's, the app's own. $TAGGER_SECRETS names one file instead (tests use it to stay independent
+    of whatever a developer keeps in ~/.streamlit)."""
+    if os.environ.get("TAGGER_SECRETS"):
+        return [Path(os.environ["TAGGER_SECRETS"])]
+    found = []
+    for path in (Path.home() / ".streamlit" / "secrets.toml", Path.cwd() / ".streamlit" / "secrets.toml",
+                 REPO / ".streamlit" / "secrets.toml"):
+        if path not in found:
+            found.append(path)
+    return found
+
+
 def setup_nltk_data() -> None:
     """Make NLTK find its tagger: the folders in $NLTK_DATA first when set, then the repository's nltk_data/."""
     import nltk
