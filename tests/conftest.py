@@ -55,6 +55,16 @@ def questions():
     return loaders.load_questions(_data_path())[["id", "title", "tags"]]
 
 
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory) -> Path:
+    """A small real model (400 questions, 1 epoch) for the registry tests to copy, trained once."""
+    from tests.core_fixtures import train_small
+
+    out = tmp_path_factory.mktemp("small-model") / "base"
+    train_small(out, rows=400, epochs=1)
+    return out
+
+
 def _train_tiny(folder: Path, name: str, rows, pos) -> Path:
     """A small model (2 epochs, small layers) trained on `rows`: a few seconds."""
     from tagger.model.network import HParams

@@ -6,34 +6,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tagger.store import admin
-from tagger.store.registry import AdminRequired, Registry, RegistryError
-from tests.core_fixtures import train_small
+from tagger.store.registry import AdminRequired, RegistryError
+from tests.core_fixtures import registry_of
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "correct horse battery staple"
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trained")
-    train_small(root / "base", rows=300, epochs=1)
-    return root / "base"
-
-
 @pytest.fixture
-def registry(tmp_path, trained):
-    root = tmp_path / "models"
-    root.mkdir()
-    for name in ("shipped-one", "saved-one", "saved-two"):
-        shutil.copytree(trained, root / name)
-    (root / "shipped.json").write_text(json.dumps({"models": ["shipped-one"], "default": "shipped-one"}))
-    return Registry(root)
+def registry(tmp_path, small_model):
+    return registry_of(tmp_path / "models", small_model, ["shipped-one", "saved-one", "saved-two"],
+                       shipped=["shipped-one"])
 
 
 @pytest.fixture

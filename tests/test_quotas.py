@@ -3,8 +3,6 @@ shipped and active models are never removed, and the folder stays within its cap
 
 from __future__ import annotations
 
-import json
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -13,28 +11,16 @@ import pytest
 
 from tagger.core import atomic
 from tagger.store import admin, quotas
-from tagger.store.registry import QuotaExceeded, Registry, RegistryError
-from tests.core_fixtures import train_small
+from tagger.store.registry import QuotaExceeded, RegistryError
+from tests.core_fixtures import registry_of
 
 PASSWORD = "quota test password"
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trained")
-    train_small(root / "base", rows=300, epochs=1)
-    return root / "base"
-
-
 @pytest.fixture
-def registry(tmp_path, trained):
-    root = tmp_path / "models"
-    root.mkdir()
-    for name in ("shipped-one", "shipped-two", "from-cli"):
-        shutil.copytree(trained, root / name)
-    (root / "shipped.json").write_text(json.dumps({"models": ["shipped-one", "shipped-two"],
-                                                   "default": "shipped-one"}))
-    return Registry(root)
+def registry(tmp_path, small_model):
+    return registry_of(tmp_path / "models", small_model, ["shipped-one", "shipped-two", "from-cli"],
+                       shipped=["shipped-one", "shipped-two"])
 
 
 @pytest.fixture

@@ -194,6 +194,14 @@ class BrowserApp:
         box.fill(option)
         self.page.get_by_role("option", name=option, exact=True).click()
 
+    def small_slice(self, top_n: int, sample: int) -> None:
+        """On Retrain: learn only the top N tags, from a random sample of questions."""
+        self.main.get_by_test_id("stRadio").get_by_text("Top N tags", exact=True).first.click()
+        for label, value in (("N", top_n), ("Sample size (0: all)", sample)):
+            box = self.main.get_by_role("spinbutton", name=label, exact=True)
+            box.fill(str(value))
+            box.press("Enter")
+
     def set_slider(self, label: str, steps_from_min: int) -> None:
         """Move a slider or select slider with the keyboard: Home, then right arrow steps."""
         thumb = self.slider(label)
