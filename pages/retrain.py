@@ -160,10 +160,8 @@ def show_result(job: jobs.TrainingJob) -> None:
     saved = st.session_state.get("retrain_saved")
     if saved:
         st.success(f"Saved as {saved}. It is listed on the Models page and in the sidebar.")
-        pruned = st.session_state.get("retrain_pruned")
-        if pruned:
-            st.info(safe.plain(f"To keep the server within its limit of visitor models, the oldest were removed: "
-                               f"{', '.join(pruned)}."))
+        for note in st.session_state.get("retrain_notes", []):
+            st.info(safe.plain(note))
         return
     st.subheader("Save the model")
     st.session_state.setdefault("retrain_name", f"retrained-{dt.datetime.now():%Y%m%d-%H%M}")
@@ -177,13 +175,18 @@ def show_result(job: jobs.TrainingJob) -> None:
         registry = cached.registry()
         try:
             saved = registry.save_visitor(tagger, name, session.session_id(), grant=session.admin_grant())
-            if activate:
-                registry.activate(saved.path.name, grant=session.admin_grant())
-                session.set_model(saved.path.name)
         except (RegistryError, OSError) as e:
             st.error(safe.plain(e if isinstance(e, QuotaExceeded) else f"Not saved: {e}"))
             return
-        st.session_state.update(retrain_saved=saved.path.name, retrain_pruned=saved.pruned)
+        notes = [f"To keep the server within its limit of visitor models, the oldest were removed: "
+                 f"{', '.join(saved.pruned)}."] if saved.pruned else []
+        if activate:
+            try:  # saved either way; only making it the default can still be refused (the admin locked meanwhile)
+                registry.activate(saved.path.name, grant=session.admin_grant())
+                session.set_model(saved.path.name)
+            except RegistryError as e:
+                notes.append(f"Not made the active model: {e}")
+        st.session_state.update(retrain_saved=saved.path.name, retrain_notes=notes)
         st.rerun()
 
 
