@@ -7,7 +7,9 @@ import streamlit as st
 
 from tagger.app import browse, model_report, quiz
 from tagger.data.split import holdout_split
-from tagger.ui import cached, safe, session
+from tagger.ui import cached, navigation, safe, session
+
+navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
 PAGE_SIZE = 25
 ANY_TAG, ANY_RESULT = "Any tag", "Any result"

@@ -29,7 +29,8 @@ HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_coun
 def _data_path(value: str | None) -> Path:
     path = loaders.default_data_path(value)
     if path is None:
-        raise UsageError("no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
+        raise UsageError(f"no data: pass --data CSV or set TAGGER_DATA (the default, {paths.DATA_FILE}, "
+                         "is missing from this checkout)")
     return Path(path)
 
 
@@ -165,11 +166,13 @@ def cmd_split(args) -> None:
 
 
 def cmd_models(args) -> None:
+    from tagger.store import admin
     from tagger.store.registry import Registry
 
     reg = Registry()
     if args.activate:
-        reg.activate(args.activate)
+        # The command line runs on the server, beside models/: it acts as the operator (see admin.operator_grant).
+        reg.activate(args.activate, grant=admin.operator_grant())
     active = reg.active_name()
     for e in reg.entries():
         mark = "*" if e.name == active else " "

@@ -16,7 +16,7 @@ def small_split(questions):
 def _start(split, **kwargs):
     train, test = split
     hp = HParams(epochs=kwargs.pop("epochs", 2), filters=16, embedding_dim=16, kernel_sizes=(1, 2), batch_size=32)
-    return jobs.start(train, test, tok.TokenConfig(), hp, **kwargs)
+    return jobs.start(train, test, tok.TokenConfig(), hp, owner=kwargs.pop("owner", "test-session"), **kwargs)
 
 
 def _finish(job):
@@ -52,7 +52,7 @@ def test_a_failure_is_reported_not_raised(questions):
     # Every title of this slice loses all its words under a filter that keeps only symbols.
     sliced = slices.apply(questions, slices.SliceSpec(sample_size=300))
     train, test = slices.split(sliced)
-    job = jobs.start(train, test, tok.TokenConfig(pos_tags=("SYM",)), HParams(epochs=1))
+    job = jobs.start(train, test, tok.TokenConfig(pos_tags=("SYM",)), HParams(epochs=1), owner="test-session")
     snap = _finish(job)
     assert snap.status == jobs.FAILED and snap.message.startswith("Training failed:")
 
@@ -69,3 +69,18 @@ def test_one_run_at_a_time_and_limits(small_split):
     assert jobs.running() is None
     with pytest.raises(ValueError, match="over the limit"):
         _start(small_split, epochs=jobs.MAX_EPOCHS + 1)
+
+
+def test_a_run_belongs_to_its_session(small_split):
+    with pytest.raises(ValueError, match="needs the session"):
+        _start(small_split, owner="")
+    assert jobs.running() is None
+    job = _start(small_split, epochs=10, owner="session-a")
+    try:
+        assert job.owned_by("session-a") and not job.owned_by("session-b") and not job.owned_by("")
+        assert not job.stop_for("session-b") and not job.stop_for("")
+        assert job.snapshot().message == "" and job.running
+    finally:
+        assert job.stop_for("session-a")
+        snap = _finish(job)
+    assert snap.status == jobs.STOPPED

@@ -1,4 +1,4 @@
-"""One background training run per server process, that any session can watch and its owner can stop.
+"""One background training run per server process, that any session can watch and only its owner can stop.
 
 Streamlit reruns page scripts but imports modules once per process, so a module-level slot is shared by
 every session of the server: that is what makes "one run at a time" hold across browsers. The run
@@ -74,6 +74,16 @@ class TrainingJob:
     def start(self) -> "TrainingJob":
         self._thread.start()
         return self
+
+    def owned_by(self, session_id: str) -> bool:
+        return bool(session_id) and session_id == self.owner
+
+    def stop_for(self, session_id: str) -> bool:
+        """The Stop button: stops the run only for the session that started it. True if it did."""
+        if not self.owned_by(session_id):
+            return False
+        self.stop()
+        return True
 
     def stop(self, reason: str = "Stopped on request; nothing was saved.") -> None:
         with self._lock:
@@ -158,16 +168,21 @@ def check_limits(rows: int, hp: HParams) -> list[str]:
     return out
 
 
-def start(train: pd.DataFrame, test: pd.DataFrame, config: tok.TokenConfig, hp: HParams, **kwargs) -> TrainingJob:
-    """Start a run, unless one is already going on this server (JobBusy) or it breaks a limit (ValueError)."""
+def start(train: pd.DataFrame, test: pd.DataFrame, config: tok.TokenConfig, hp: HParams, *, owner: str,
+          **kwargs) -> TrainingJob:
+    """Start a run owned by the session `owner`, unless one is already going on this server (JobBusy) or it
+    breaks a limit (ValueError)."""
     global _current
+    if not owner:
+        # An empty owner would be shared by every session without an id, so any of them could stop the run.
+        raise ValueError("A training run needs the session that starts it; reload the page and try again.")
     problems = check_limits(len(train) + len(test), hp)
     if problems:
         raise ValueError(" ".join(problems))
     with _slot_lock:
         if _current is not None and _current.running:
             raise JobBusy("A training run is already in progress on this server; wait for it to finish.")
-        _current = TrainingJob(train, test, config, hp, **kwargs).start()
+        _current = TrainingJob(train, test, config, hp, owner=owner, **kwargs).start()
         return _current
 
 

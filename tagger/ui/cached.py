@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from tagger.app import browse, filter_stats, model_report
+from tagger.core import paths
 from tagger.data import loaders
 from tagger.model.predictor import ModelError
 from tagger.store.registry import Registry
@@ -28,8 +29,8 @@ class Unavailable(RuntimeError):
 def _data_file() -> Path:
     path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
-        raise Unavailable("The question data is not available: set TAGGER_DATA to the cooking questions CSV "
-                          "(e.g. ../shared/data/cooking.csv) and restart the app.")
+        raise Unavailable(f"The question data is not available: {path or paths.DATA_FILE} is missing. Set "
+                          "TAGGER_DATA to a cooking questions CSV (id,title,tags; plain or gzip) and restart the app.")
     return Path(path)
 
 
