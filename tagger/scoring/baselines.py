@@ -32,7 +32,9 @@ class TfidfBaseline:
     def fit(self, token_lists, tag_lists) -> "TfidfBaseline":
         columns = TagColumns.learn(tag_lists, self.min_tag_count)
         self.tags = columns.tags
-        y = columns.multi_hot(tag_lists).astype(np.int8)
+        # Not int8: scikit-learn's LabelBinarizer (inside OneVsRest) scrambles an int8 indicator matrix with
+        # more than 127 columns, and every tag then learns another tag's rows.
+        y = columns.multi_hot(tag_lists).astype(np.int32)
         # Tags of the training rows are all present by construction, but the vectorizer can't take
         # an empty corpus: guard with a clear error instead of sklearn's.
         if not any(token_lists):
