@@ -1,4 +1,5 @@
-"""Where things live: the repository, the shipped models, the tagging cache, the data and NLTK's data.
+"""Where things live: the repository, the shipped models, the tagging cache, the state folder, the story's
+numbers, the data and NLTK's data.
 
 Every location can be overridden by an environment variable, so tests and deployments can
 point the app at a scratch model registry or another data set without touching the code.
@@ -19,6 +20,16 @@ def models_dir() -> Path:
 
 def cache_dir() -> Path:
     return Path(os.environ.get("TAGGER_CACHE", REPO / ".cache"))
+
+
+def state_dir() -> Path:
+    """The writable folder for what the app keeps between visits (the quiz's answers database)."""
+    return Path(os.environ.get("TAGGER_STATE_DIR", REPO / ".state"))
+
+
+def story_file() -> Path:
+    """The Story page's computed numbers (`python -m tagger story` writes them; the repo ships them)."""
+    return Path(os.environ.get("TAGGER_STORY", REPO / "docs" / "story.json"))
 
 
 def setup_nltk_data() -> None:
