@@ -16,6 +16,8 @@ st.session_state.setdefault(session.MODEL_KEY, None)
 
 pages = [
     st.Page("pages/suggest.py", title="Suggest", icon=":material/sell:", default=True),
+    # The page a stakeholder is walked through first: from the original 6 % to the fix.
+    st.Page("pages/story.py", title="Story", icon=":material/auto_stories:", url_path="story"),
     st.Page("pages/tokens.py", title="Tokens", icon=":material/text_fields:"),
     st.Page("pages/retrain.py", title="Retrain", icon=":material/model_training:"),
     st.Page("pages/models.py", title="Models", icon=":material/inventory_2:"),

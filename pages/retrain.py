@@ -108,11 +108,11 @@ def history_charts(history: list[dict]) -> tuple[alt.Chart, alt.Chart]:
     return loss_chart, p1_chart
 
 
-def show_progress(job: jobs.TrainingJob, can_stop: bool) -> None:
+def show_progress(job: jobs.BackgroundJob, can_stop: bool) -> None:
     snap = job.snapshot()
     st.progress(min(snap.fraction, 1.0), text=f"{snap.phase} · batch {snap.batch} of {snap.batches or '…'} · "
                                               f"{snap.elapsed:.0f} s of at most {job.max_seconds:.0f} s")
-    if snap.history:
+    if snap.history and snap.kind == jobs.TRAINING:
         for col, chart in zip(st.columns(2), history_charts(snap.history), strict=False):
             col.altair_chart(chart, width="stretch")
     if can_stop:
@@ -123,7 +123,7 @@ def show_progress(job: jobs.TrainingJob, can_stop: bool) -> None:
 
 
 @st.fragment(run_every=1.0)
-def watch(job: jobs.TrainingJob, can_stop: bool) -> None:
+def watch(job: jobs.BackgroundJob, can_stop: bool) -> None:
     """Redraws the progress every second while the run goes on; a full rerun when it ends shows the result."""
     if job.running:
         show_progress(job, can_stop)
@@ -209,8 +209,12 @@ questions = session.questions_or_stop()
 my_job: jobs.TrainingJob | None = st.session_state.get("retrain_job")
 other = jobs.running()
 if other is not None and other is not my_job:
-    st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
-               "Models meanwhile; training here opens again when their run ends.")
+    if other.kind == jobs.REPLAY:
+        st.warning("The Story page is replaying the original network on this server right now (under a minute). "
+                   "Training here opens again when it ends.")
+    else:
+        st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
+                   "Models meanwhile; training here opens again when their run ends.")
     watch(other, can_stop=False)
     st.stop()
 
