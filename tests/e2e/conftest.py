@@ -42,9 +42,10 @@ def copy_registry(target: Path) -> Path:
     return target
 
 
-def server_env(models: Path) -> dict:
+def server_env(models: Path, state: Path) -> dict:
     env = dict(os.environ)
     env["TAGGER_MODELS"] = str(models)
+    env["TAGGER_STATE_DIR"] = str(state)  # the answers database: the servers' own, shared by restarts
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The tagging cache (TAGGER_CACHE, default .cache/) is kept: tagging all 12k titles takes a minute.
     return env
@@ -58,8 +59,14 @@ def e2e_registry(tmp_path_factory, questions):  # `questions` skips the session 
 
 
 @pytest.fixture(scope="session")
-def app_server(e2e_registry):
-    server = StreamlitServer(free_port(), server_env(e2e_registry), OUTPUT / "e2e-server.log")
+def e2e_state(tmp_path_factory) -> Path:
+    """The state folder every e2e server of the session uses (a restarted server finds the same answers)."""
+    return tmp_path_factory.mktemp("e2e-state")
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_registry, e2e_state):
+    server = StreamlitServer(free_port(), server_env(e2e_registry, e2e_state), OUTPUT / "e2e-server.log")
     try:
         server.wait_healthy()
         yield server

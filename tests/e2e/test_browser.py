@@ -154,7 +154,6 @@ def test_suggest_batch_upload_good_and_bad_files(app, registry, tagger_cache, tm
 # --- Tokens -------------------------------------------------------------------------------------
 def test_tokens_search_and_quiz(app, registry, tagger_cache, questions):
     name = registry.active_name()
-    tagger = tagger_cache(registry.path(name))
     app.open()
     app.go("Tokens", "Tokens")
     total = f"{len(questions):,}"
@@ -171,11 +170,13 @@ def test_tokens_search_and_quiz(app, registry, tagger_cache, questions):
     expect(app.main.get_by_test_id("stDataFrame").first).to_be_visible()
     app.screenshot("tokens")
 
-    # The quiz, with the full title shown: answer with the true tags, so the score is known exactly.
+    # The quiz, with the whole title shown: answer with the true tags, so the score is known exactly.
+    ref = quiz.reference_model(registry)  # the quiz's model, whatever the active one is
+    reference = tagger_cache(ref.path)
     app.page.get_by_role("tab", name="Sense-check quiz").click()
     panel = app.main.get_by_role("tabpanel", name="Sense-check quiz")
-    panel.get_by_test_id("stRadio").get_by_text("Full title", exact=True).click()
-    expect(panel.get_by_text("Question 1 (full title)", exact=True)).to_be_visible(timeout=RERUN)
+    panel.get_by_test_id("stRadio").get_by_text("Whole title", exact=True).click()
+    expect(panel.get_by_text(re.compile(r"^Question \d+ \(whole title\)$"))).to_be_visible(timeout=RERUN)
     title = " ".join(panel.get_by_test_id("stText").first.inner_text().split())
     _, held_out = holdout_split(questions)
     matching = held_out[held_out.title.map(lambda t: " ".join(t.split())) == title]
@@ -186,15 +187,16 @@ def test_tokens_search_and_quiz(app, registry, tagger_cache, questions):
     app.page.keyboard.press("Escape")
     panel.get_by_role("button", name="Check my tags").click()
 
-    probabilities = tagger.predict_proba([tagger.tokens(title)])[0]
-    model_tags = [t for t, p in tagger.ranked(probabilities, len(tagger.tags)) if p >= tagger.threshold]
+    probabilities = reference.predict_proba([reference.tokens(title)])[0]
+    model_tags = [t for t, p in reference.ranked(probabilities, len(reference.tags)) if p >= reference.threshold]
     model_f1 = quiz.f1(model_tags, truth)
     expect(panel.get_by_text("Your tags · F1 1.00", exact=True)).to_be_visible(timeout=RERUN)
-    expect(panel.get_by_text(f"{name}'s tags · F1 {model_f1:.2f}", exact=True)).to_be_visible()
+    expect(panel.get_by_text(f"{ref.name}'s tags · F1 {model_f1:.2f}", exact=True)).to_be_visible()
     verdict = (f"A tie: both scored {1.0:.2f}." if model_f1 == 1.0
                else f"You beat the model on this one (1.00 vs {model_f1:.2f}).")
     expect(panel.get_by_text(verdict, exact=True)).to_be_visible()
     expect(panel.get_by_text(f"Title: {title}", exact=True)).to_be_visible()
+    expect(panel.get_by_text(quiz.STORED, exact=True)).to_be_visible()
     app.screenshot("tokens-quiz")
     app.assert_healthy()
 
