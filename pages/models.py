@@ -48,6 +48,7 @@ def threshold_chart(curve: pd.DataFrame, threshold: float) -> alt.Chart:
     return (lines + rule).properties(height=320)
 
 
+session.through_app()  # a first visit by URL on a fresh server still runs inside app.py
 st.title("Models")
 st.caption("Every model in the registry. The active model is the server's default for new visitors; "
            "the sidebar changes the model for your session only.")

@@ -199,6 +199,7 @@ def start_training(spec, sliced, config, hp) -> jobs.TrainingJob | None:
     return job
 
 
+session.through_app()  # a first visit by URL on a fresh server still runs inside app.py
 st.title("Retrain")
 st.caption("Train a new tagger on a slice of the questions, watch it learn, and compare it with the active model "
            "and a TF-IDF baseline before you keep it.")

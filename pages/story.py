@@ -74,19 +74,21 @@ def show_replay(story: dict) -> None:
 
 
 # --- the live replay -----------------------------------------------------------------------------
-def live_progress(job: jobs.BackgroundJob) -> None:
+def live_progress(job: jobs.BackgroundJob, can_stop: bool) -> None:
     snap = job.snapshot()
     st.progress(min(snap.fraction, 1.0), text=f"{snap.phase} · batch {snap.batch} of {snap.batches or '…'} · "
                                               f"{snap.elapsed:.0f} s")
+    if can_stop:
+        st.button("Stop the replay", on_click=job.stop, args=("Stopped on request.",), disabled=snap.message != "")
     if snap.history:
         st.altair_chart(accuracy_chart(snap.history, st_story.ORIGINAL_ACCURACY), width="stretch")
 
 
 @st.fragment(run_every=1.0)
-def watch(job: jobs.BackgroundJob) -> None:
+def watch(job: jobs.BackgroundJob, can_stop: bool = False) -> None:
     """Redraws the live replay every second; a full rerun when it ends shows the result."""
     if job.running:
-        live_progress(job)
+        live_progress(job, can_stop)
     else:
         st.rerun()
 
@@ -129,7 +131,7 @@ def show_live_replay(story: dict) -> None:
               help="Re-runs step 1 on this server with the settings above: one run at a time per server.")
     session.show_flash()
     if running:
-        watch(mine)
+        watch(mine, can_stop=True)  # the session that started it may stop it
     elif mine is not None:
         live_result(mine, story)
 
@@ -155,14 +157,20 @@ def show_wrong(story: dict) -> None:
                     f"a probability of {example['softmax_mean']:.3f} on average, the fixed network "
                     f"{example['sigmoid_mean']:.3f}.")
     acc = wrong["accuracy"]
+    top = acc["most_common_top"]
+    piece = ""
+    if not top.get("is_a_tag", True) and top.get("piece_of"):
+        named = ", ".join(f"*{safe.plain(t)}*" for t in top["piece_of"])
+        others = top.get("piece_of_tags", 0) - len(top["piece_of"])
+        piece = f", which is not a tag at all but a piece of {named}" + (f" and {others} other tags" if others else "")
     st.subheader("Keras's accuracy is not a tagging measure")
     st.markdown(
         f"With several targets per question, Keras's *accuracy* only checks whether the top output is one "
         f"particular target: the first of the largest. On the replay's held-out third, the top output was one of "
         f"the question's targets for {pct(acc['top_is_a_target'])} of questions, but Keras counted "
         f"{pct(acc['keras_accuracy'])}: {pct(acc['counted_wrong'])} were marked wrong although the top guess was "
-        f"right. The original's most common top output was *{safe.plain(acc['most_common_top']['output'])}*, for "
-        f"{pct(acc['most_common_top']['share'])} of questions. The fixed network shows the gap too: Keras would "
+        f"right. The original's most common top output was *{safe.plain(top['output'])}*, for "
+        f"{pct(top['share'])} of questions{piece}. The fixed network shows the gap too: Keras would "
         f"report {pct(acc['fixed']['keras_accuracy'])}, while its top tag is a true tag "
         f"{pct(acc['fixed']['p_at_1'])} of the time (P@1).")
     split = wrong["tag_split"]
@@ -196,8 +204,11 @@ def show_fix(story: dict) -> None:
     b.metric("The original network's P@1", score(original["p_at_1"]), help="Its top word, compared with the tags.")
     c.metric("The best here", score(best["p_at_1"]), help=best["name"])
     st.altair_chart(models_chart(story), width="stretch")
-    st.markdown(f"The best of them is *{safe.plain(best['name'])}*. The TF-IDF baseline is a plain linear model over "
-                "the same tokens: the honest yardstick, since a network that can't beat it isn't earning its keep.")
+    conv, tfidf = st_story.model(story, "conv1d"), st_story.model(story, "tfidf")
+    st.markdown(f"The best here is *{safe.plain(best['name'])}* (P@1 {score(best['p_at_1'])}). On the question's own "
+                f"tokens, the Conv1D scores {score(conv['p_at_1'])} and the TF-IDF baseline {score(tfidf['p_at_1'])}. "
+                "That baseline is a plain linear model over the same tokens: the honest yardstick, since a network "
+                "that can't beat it isn't earning its keep.")
 
 
 def show_filter(story: dict) -> None:
@@ -213,9 +224,9 @@ def show_filter(story: dict) -> None:
     a.metric("P@1 with nouns + gerunds", score(nouns["p_at_1"]),
              f"{nouns['p_at_1'] - everything['p_at_1']:+.3f} vs all words")
     b.metric("Titles left with no tokens", pct(nouns["empty_share"]), f"all words: {pct(everything['empty_share'])}",
-             delta_color="off")
+             delta_color="off", delta_arrow="off")
     c.metric("True tags with a word not kept", pct(nouns["tag_words_dropped"]),
-             f"all words: {pct(everything['tag_words_dropped'])}", delta_color="off")
+             f"all words: {pct(everything['tag_words_dropped'])}", delta_color="off", delta_arrow="off")
     st.markdown("A true tag counts here when one of its words is not among the title's tokens (*baking-soda* needs "
                 "both *baking* and *soda*): the filter dropped it, or the title never had it. Could people do better "
                 "from the same tokens?")
@@ -223,6 +234,7 @@ def show_filter(story: dict) -> None:
                  icon=":material/quiz:")
 
 
+session.through_app()  # a first visit by URL on a fresh server still runs inside app.py
 st.title("The story")
 st.caption("Cooking Tagger began with a question: a small network reading cooking.stackexchange titles was stuck "
            "at about 6 % accuracy. This page walks from that failure to the fix. Every number here comes from "

@@ -166,6 +166,7 @@ def show_batch(tagger) -> None:
                        file_name="tag-suggestions.csv", mime="text/csv", type="primary")
 
 
+session.through_app()  # a first visit by URL on a fresh server still runs inside app.py
 st.title("Suggest tags")
 st.caption("Type a cooking question and the model suggests cooking.stackexchange tags for it. "
            "It reads only the words its filter keeps, shown below.")

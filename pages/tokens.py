@@ -100,7 +100,7 @@ def new_round(pool: pd.DataFrame, choice: str) -> None:
     st.session_state["quiz_round"] = quiz.Round(
         row=int(row.name), mode=quiz.mode_for(choice, rng), question_id=int(row.id), title=row.title,
         tokens=list(row.tokens), true_tags=list(row["true tags"]), model_tags=list(row["model tags"]))
-    st.session_state.pop("quiz_guess", None)
+    st.session_state["quiz_guess"] = []  # set, not deleted: the browser's widget empties too
     st.session_state.pop("quiz_saved", None)
 
 
@@ -131,12 +131,13 @@ def show_quiz(questions: pd.DataFrame) -> None:
         return
     table = cached.question_table(model)
     pool = quiz.pool(table, questions)
-    st.caption(f"The question's network only ever saw a title's nouns and gerunds (NN, NNS, VBG). Could you tag a "
-               f"question from those tokens alone? Each question is shown either as those tokens or as the whole "
-               f"title, at random, so both get a fair share. Your tags and those of {ref.name}, the shipped model "
-               f"that sees exactly these tokens, are scored against the true tags: F1 per question, 1 = exactly "
-               f"the true tags. Questions come from the {len(pool):,} that {ref.name} never trained on; this is "
-               "the same test whichever model you picked in the sidebar.")
+    st.caption(safe.plain(
+        f"The question's network only ever saw a title's nouns and gerunds (NN, NNS, VBG). Could you tag a question "
+        f"from those tokens alone? Each question is shown either as those tokens or as the whole title, at random, "
+        f"so both get a fair share. Your tags and those of {ref.name}, the shipped model that sees exactly these "
+        f"tokens, are scored against the true tags: F1 per question, 1 = exactly the true tags. Questions come from "
+        f"the {len(pool):,} that {ref.name} never trained on; this is the same test whichever model you picked in "
+        "the sidebar."))
     if st.session_state.get("quiz_model") != ref.name:
         # Scores compare the person with one model: another model starts a fresh scoreboard.
         st.session_state.update(quiz_model=ref.name, quiz_board=quiz.Scoreboard(), quiz_round=None)
@@ -175,7 +176,7 @@ def show_quiz(questions: pd.DataFrame) -> None:
         cols[0].html(badges(rnd.true_tags, "#21a356"))
         cols[1].markdown(f"**Your tags** · F1 {mine:.2f}")
         cols[1].html(badges(rnd.guess))
-        cols[2].markdown(f"**{ref.name}'s tags** · F1 {theirs:.2f}")
+        cols[2].markdown(f"**{safe.plain(ref.name)}'s tags** · F1 {theirs:.2f}")
         cols[2].html(badges(rnd.model_tags, "#9b59b6") if rnd.model_tags else "<em>nothing above its threshold</em>")
         if mine > theirs:
             st.success(f"You beat the model on this one ({mine:.2f} vs {theirs:.2f}).")
@@ -195,6 +196,7 @@ def show_quiz(questions: pd.DataFrame) -> None:
     crowd_ui.draw_aggregate("tokens")
 
 
+session.through_app()  # a first visit by URL on a fresh server still runs inside app.py
 st.title("Tokens")
 st.caption("The model never reads a whole title: a part-of-speech filter keeps only some words. "
            "Browse real questions as the model sees them, see what the filter costs, and test yourself.")

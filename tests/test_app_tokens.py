@@ -122,7 +122,7 @@ def test_quiz_tests_the_questions_filter_whatever_model_is_active(open_app, scra
     at.switch_page("pages/tokens.py").run()
     assert at.session_state[session.MODEL_KEY] == TINY
     ref = quiz.reference_model(scratch_registry)
-    assert any(f"{ref.name}, the shipped model that sees exactly these tokens" in c.value for c in at.caption)
+    assert any(f"{ref.name}, the shipped model that sees exactly these tokens" in shown(c.value) for c in at.caption)
     at.radio(key="quiz_mode").set_value(quiz.MODES[0]).run()
     rnd = at.session_state["quiz_round"]
     assert rnd.tokens == tok.tokens(rnd.title, quiz.FILTER)

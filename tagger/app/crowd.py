@@ -53,22 +53,25 @@ def summary(answers: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def count(n: int, what: str = "answer") -> str:
+    """'1 answer', '12 answers'."""
+    return f"{n:,} {what}{'s' if n != 1 else ''}"
+
+
 def describe(row) -> str:
     """One line of the summary in words, e.g. 'People, tokens only: mean F1 0.42 (95 % CI 0.30 to 0.55),
     12 answers'."""
     n = int(row.answers)
-    count = f"{n:,} answer{'s' if n != 1 else ''}"
     if n == 0:
         return f"{row.group}: no answers yet"
     if math.isnan(row.ci_low):
-        return f"{row.group}: mean F1 {row.mean_f1:.2f} (one answer: no interval yet), {count}"
-    return f"{row.group}: mean F1 {row.mean_f1:.2f} (95 % CI {row.ci_low:.2f} to {row.ci_high:.2f}), {count}"
+        return f"{row.group}: mean F1 {row.mean_f1:.2f} (one answer: no interval yet), {count(n)}"
+    return f"{row.group}: mean F1 {row.mean_f1:.2f} (95 % CI {row.ci_low:.2f} to {row.ci_high:.2f}), {count(n)}"
 
 
 def totals(answers: pd.DataFrame) -> str:
-    n, sessions = len(answers), answers.session.nunique() if len(answers) else 0
-    return (f"{n:,} answer{'s' if n != 1 else ''} stored from {sessions:,} "
-            f"session{'s' if sessions != 1 else ''}.")
+    sessions = answers.session.nunique() if len(answers) else 0
+    return f"{count(len(answers))} stored from {count(sessions, 'session')}."
 
 
 def csv_bytes(answers: pd.DataFrame) -> bytes:

@@ -121,12 +121,17 @@ def accuracy_check(run: replay.Replay, tag_lists: Sequence[Sequence[str]]) -> di
     words = np.asarray(run.target_words, dtype=object)
     truth = [set(tag_lists[i]) for i in run.test_rows]
     common, n_common = Counter(words[top]).most_common(1)[0] if len(top) else ("", 0)
+    counts = Counter(t for tags in tag_lists for t in tags)
+    analyzer = replay.counter().build_analyzer()
+    pieces_of = sorted((t for t in counts if common in analyzer(t) and t != common), key=lambda t: (-counts[t], t))
     keras_accuracy = replay.categorical_accuracy(run.y_test, run.test_scores)
     top_is_target = float(np.mean(y[rows, top] > 0)) if len(top) else 0.0
     return {"keras_accuracy": _r(keras_accuracy), "top_is_a_target": _r(top_is_target),
             "counted_wrong": _r(top_is_target - keras_accuracy),
             "top_is_a_real_tag": _r(np.mean([w in t for w, t in zip(words[top], truth, strict=True)])),
-            "most_common_top": {"output": str(common), "share": _r(n_common / max(len(top), 1))}}
+            "most_common_top": {"output": str(common), "share": _r(n_common / max(len(top), 1)),
+                                "is_a_tag": common in counts, "piece_of": pieces_of[:3],
+                                "piece_of_tags": len(pieces_of)}}
 
 
 def softmax_example(questions: pd.DataFrame, soft_names, soft, sig_names, sig, seen) -> dict | None:

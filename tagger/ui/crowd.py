@@ -27,7 +27,7 @@ def session_key() -> str:
 
 def chart(summary: pd.DataFrame) -> alt.Chart:
     """Mean F1 per group as a dot, its 95 % confidence interval as a bar, the number of answers beside it."""
-    shown = summary[summary.answers > 0].assign(label=lambda d: [f"{n:,} answers" for n in d.answers])
+    shown = summary[summary.answers > 0].assign(label=lambda d: [crowd.count(n) for n in d.answers])
     y = alt.Y("group:N", sort=None, title=None, axis=alt.Axis(labelLimit=300))
     x_scale = alt.Scale(domain=[0, 1])
     interval = alt.Chart(shown).mark_rule(strokeWidth=3, color="#9bbbe0").encode(

@@ -18,6 +18,23 @@ log = logging.getLogger(__name__)
 MODEL_KEY = "model_name"  # this session's model; the sidebar and the Models page set it
 
 
+def through_app() -> None:
+    """Make sure this page runs inside app.py, whichever URL the visitor opened first.
+
+    Streamlit treats a folder named `pages/` beside the entry point as old-style pages until the
+    entry point's `st.navigation` has run once in the process. So when a fresh server's first visitor
+    opens a page by its URL (a stakeholder's link to /story), Streamlit runs that page's file alone:
+    no `set_page_config`, no sidebar, no session set-up. Each page calls this first: it turns the
+    old-style mode off and reruns, and app.py then runs and picks the same page (page hashes are
+    derived from the URL path, so the rerun lands on the page the visitor asked for).
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def model_name() -> str | None:
     """This session's model: its own choice while that still exists, else the server's active model."""
     reg = cached.registry()

@@ -109,13 +109,16 @@ def test_two_visitors_answer_at_once_and_a_restart_keeps_both(browser, app_serve
         restarted.wait_healthy()
         context.set_default_timeout(60_000)
         again = BrowserApp(context.new_page(), restarted)
-        again.open()
-        again.go("Story", "The story")
+        # The fresh server's first visit is the story's link: it must still run inside app.py (its
+        # navigation and the sidebar's model picker), not as a lone page file.
+        open_at(again, "/story", "The story")
+        expect(again.sidebar.get_by_role("link", name=re.compile("Suggest$"))).to_be_visible(timeout=RERUN)
+        expect(again.sidebar.get_by_text("Model", exact=True)).to_be_visible()
         expect(again.text(re.compile("^" + re.escape(totals)))).to_be_visible(timeout=FIRST_LOAD)
         for line in lines:
             expect(again.main.get_by_text(line, exact=True)).to_be_visible()
         expect(again.main.get_by_role("button", name="Download the answers (CSV)")).to_be_visible()
-        again.assert_healthy()
+        assert_healthy_at_a_url(again)
     finally:
         context.close()
         restarted.stop()
