@@ -42,10 +42,11 @@ def copy_registry(target: Path) -> Path:
     return target
 
 
-def server_env(models: Path, state: Path) -> dict:
+def server_env(models: Path, state: Path | None = None) -> dict:
     env = dict(os.environ)
     env["TAGGER_MODELS"] = str(models)
-    env["TAGGER_STATE_DIR"] = str(state)  # the answers database: the servers' own, shared by restarts
+    if state is not None:
+        env["TAGGER_STATE_DIR"] = str(state)  # the answers database: the servers' own, shared by restarts
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The tagging cache (TAGGER_CACHE, default .cache/) is kept: tagging all 12k titles takes a minute.
     return env
