@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import pandas as pd
 import streamlit as st
 
+from tagger.core import paths
 from tagger.store.registry import RegistryError
 from tagger.ui import cached
 from tagger.ui.cached import Unavailable
@@ -22,17 +23,21 @@ def through_app() -> None:
     """Make sure this page runs inside app.py, whichever URL the visitor opened first.
 
     Streamlit treats a folder named `pages/` beside the entry point as old-style pages until the
-    entry point's `st.navigation` has run once in the process. So when a fresh server's first visitor
-    opens a page by its URL (a stakeholder's link to /story), Streamlit runs that page's file alone:
-    no `set_page_config`, no sidebar, no session set-up. Each page calls this first: it turns the
-    old-style mode off and reruns, and app.py then runs and picks the same page (page hashes are
-    derived from the URL path, so the rerun lands on the page the visitor asked for).
+    entry point's `st.navigation` has run once in the process (AppTest even resets that before every
+    run). So when a fresh server's first visitor opens a page by its URL (a stakeholder's link to
+    /story), Streamlit runs that page's file alone: no `set_page_config`, no navigation, no sidebar,
+    no session set-up. Each page calls this first: it turns the old-style mode off, runs app.py in its
+    place (which picks this same page: page hashes come from the URL path) and ends this run. In place,
+    not with a rerun, so a button pressed for this run still counts.
     """
+    import runpy
+
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(paths.REPO / "app.py"), run_name="__main__")
+        st.stop()
 
 
 def model_name() -> str | None:
