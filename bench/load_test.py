@@ -301,8 +301,7 @@ def summarize(results: list[Result]) -> dict:
 
 
 async def run(args) -> dict:
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
-    from playwright.async_api import async_playwright
+    from playwright.async_api import TimeoutError as PlaywrightTimeout, async_playwright
 
     timeout_ms = args.request_timeout * 1000
     rng = random.Random(args.seed)

@@ -1,76 +1,16 @@
-"""The benchmark's peers and the configurations it compares: fastText as in its tutorial, and the
-Conv1D settings read from the shipped models' metadata."""
+"""The benchmark's outside peer: fastText, trained as in its tutorial and scored like every other model.
+(TF-IDF + logistic regression, the other peer, is the project's own baseline: `tagger.scoring.baselines`.)"""
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from tagger.model.network import HParams
 from tagger.scoring import metrics
-from tagger.text import tokens as tok
 
-QUESTION_POS = tok.DEFAULT_POS
-# Used only when models/ has no shipped model to read a configuration from.
-FALLBACK_QUESTION = (tok.TokenConfig(pos_tags=QUESTION_POS), HParams())
-FALLBACK_BEST = (tok.TokenConfig(pos_tags=QUESTION_POS), HParams(kernel_sizes=(1, 2, 3), filters=256))
 FASTTEXT = {"lr": 1.0, "epoch": 25, "wordNgrams": 2, "thread": 1}
-
-
-# --- configurations ------------------------------------------------------------------------------
-@dataclasses.dataclass
-class Config:
-    name: str
-    config: tok.TokenConfig
-    hp: HParams
-    source: str  # where the hyperparameters came from
-
-
-def shipped_configs(models_root: Path | None = None) -> dict[str, Config]:
-    """The question's configuration and the best one, read from the shipped models' metadata.
-
-    question: a shipped sigmoid model with the question's filter (the default one if it qualifies);
-    best: the shipped model with the highest held-out P@1 in its metadata (else the default).
-    """
-    from tagger.store.registry import Registry
-
-    reg = Registry(models_root)
-    shipped = set(reg.shipped_names())
-    entries = [e for e in reg.entries() if e.metadata is not None and e.name in shipped]
-    default = reg._shipped().get("default")
-    out: dict[str, Config] = {}
-
-    def config_of(e, name):
-        meta = e.metadata
-        return Config(name, tok.TokenConfig.from_dict(meta["token_config"]), HParams.from_dict(meta["hparams"]),
-                      f"models/{e.name}/metadata.json")
-
-    question = [e for e in entries if tuple(e.metadata["token_config"].get("pos_tags") or ()) == QUESTION_POS
-                and e.metadata["hparams"].get("output", "sigmoid") == "sigmoid"]
-    question.sort(key=lambda e: e.name != default)
-    if question:
-        out["question"] = config_of(question[0], "question")
-    else:
-        out["question"] = Config("question", *FALLBACK_QUESTION, "bench fallback (no shipped model with NN,NNS,VBG)")
-
-    def p1(e):
-        return (e.metadata.get("metrics") or {}).get("heldout", {}).get("p_at_1", -1)
-
-    sigmoid = [e for e in entries if e.metadata["hparams"].get("output", "sigmoid") == "sigmoid"]
-    scored = [e for e in sigmoid if p1(e) >= 0]
-    if scored:
-        out["best"] = config_of(max(scored, key=p1), "best")
-    elif default and any(e.name == default for e in sigmoid):
-        out["best"] = config_of(next(e for e in sigmoid if e.name == default), "best")
-    else:
-        out["best"] = Config("best", *FALLBACK_BEST, "bench fallback (no shipped model with held-out metrics)")
-    q = out["question"]
-    out["softmax"] = Config("softmax", q.config, dataclasses.replace(q.hp, output="softmax"),
-                            f"{q.source}, with output=softmax")
-    return out
 
 
 # --- fastText ------------------------------------------------------------------------------------

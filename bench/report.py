@@ -30,8 +30,30 @@ def fmt(v, digits: int = 3) -> str:
 
 
 # --- output --------------------------------------------------------------------------------------
-QUALITY_COLUMNS = [("model", "model"), ("tokens", "tokens"), ("p_at_1", "P@1"), ("p_at_5", "P@5"),
-                   ("r_at_5", "R@5"), ("micro_f1", "micro-F1"), ("train_seconds", "train s")]
+QUALITY_COLUMNS = [("name", "model"), ("tokens", "tokens"), ("p_at_1", "P@1"), ("p_at_5", "P@5"),
+                   ("r_at_5", "R@5"), ("micro_f1", "micro-F1"), ("train_seconds", "train s"), ("seeds", "seeds")]
+
+
+def spread(mean: float, std: float) -> str:
+    return f"{mean:.3f} ± {std:.3f}"
+
+
+def quality_table(rows: Sequence[dict]) -> str:
+    """One line per model: every measure as mean ± standard deviation over the seeds."""
+    view = []
+    for r in rows:
+        name = r["model"] if r["kind"] == "peer" else f"{r['model']} (`{r['key']}`)"
+        view.append({"name": name, "tokens": r["tokens"], "seeds": len(r["seeds"]),
+                     "train_seconds": f"{r['train_seconds']:.1f}",
+                     **{m: spread(r[m], r[f"{m}_std"]) for m in ("p_at_1", "p_at_5", "r_at_5", "micro_f1")}})
+    return markdown_table(view, QUALITY_COLUMNS)
+
+
+def versus_table(rows: Sequence[dict]) -> str:
+    view = [{**r, "p": f"{r['p_at_1_vs_best_peer']:+.3f} (vs {r['best_peer_p_at_1']})",
+             "r": f"{r['r_at_5_vs_best_peer']:+.3f} (vs {r['best_peer_r_at_5']})"} for r in rows]
+    return markdown_table(view, [("key", "Conv1D recipe"), ("tokens", "tokens"), ("p", "P@1 − best peer's"),
+                                 ("r", "R@5 − best peer's")])
 
 
 def speed_table(rows: Sequence[dict]) -> str:
@@ -55,8 +77,20 @@ def report(results: dict) -> str:
         parts.append(f"Data: {d['rows']:,} questions; {d['train_rows']:,} for training, {d['heldout_rows']:,} "
                      f"held out.")
     if results.get("quality"):
-        parts.append("### Quality (held-out split, same tokens)\n\n"
-                     + markdown_table(results["quality"], QUALITY_COLUMNS))
+        parts.append(f"### Quality (held-out split, same rows and tokens, mean ± std over seeds "
+                     f"{', '.join(map(str, results.get('seeds', [])))})\n\n" + quality_table(results["quality"]))
+    if results.get("versus_best_peer"):
+        parts.append("### Each Conv1D against the best peer on its tokens\n\n"
+                     + versus_table(results["versus_best_peer"]))
+    whole = results.get("whole_process")
+    if whole:
+        parts.append("### Training as a whole process (median of alternating rounds)\n\n" + markdown_table(
+            [{"what": f"`python -m {whole['command']}`", "s": whole["conv1d_median_s"],
+              "runs": ", ".join(f"{x:.1f}" for x in whole["seconds"]["conv1d"])},
+             {"what": whole["fasttext"], "s": whole["fasttext_median_s"],
+              "runs": ", ".join(f"{x:.1f}" for x in whole["seconds"]["fasttext"])},
+             {"what": "ratio (Conv1D / fastText)", "s": whole["ratio"], "runs": ""}],
+            [("what", "process"), ("s", "median s"), ("runs", "each round, s")], floats="{:.2f}"))
     if results.get("speed"):
         parts.append("### Speed\n\n" + speed_table(results["speed"]))
     if results.get("targets"):
@@ -82,16 +116,18 @@ def write_chart(results: dict, path: Path) -> Path | None:
 
     charts = []
     if results.get("quality"):
-        q = pd.DataFrame(results["quality"])
-        long = q.melt(id_vars=["model"], value_vars=["p_at_1", "p_at_5", "r_at_5", "micro_f1"],
-                      var_name="metric", value_name="score")
-        long["metric"] = long.metric.map({"p_at_1": "P@1", "p_at_5": "P@5", "r_at_5": "R@5", "micro_f1": "micro-F1"})
-        charts.append(alt.Chart(long, title="Quality on the held-out split (same tokens)").mark_bar().encode(
-            x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("model:N", sort=list(q.model), title=None, axis=alt.Axis(labelLimit=420)),
-            color=alt.Color("metric:N", legend=alt.Legend(orient="bottom")),
-            yOffset="metric:N",
-        ).properties(width=420, height=alt.Step(9)))
+        names = {"p_at_1": "P@1", "p_at_5": "P@5", "r_at_5": "R@5", "micro_f1": "micro-F1"}
+        long = pd.DataFrame([
+            {"model": f"{r['key']} · {r['tokens']}", "metric": label, "score": r[m],
+             "low": r[m] - r[f"{m}_std"], "high": r[m] + r[f"{m}_std"]}
+            for r in results["quality"] for m, label in names.items()])
+        order = list(dict.fromkeys(long.model))
+        y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=420))
+        base = alt.Chart(long, title="Quality on the held-out split: mean ± std over seeds").encode(
+            y=y, yOffset="metric:N", color=alt.Color("metric:N", legend=alt.Legend(orient="bottom")))
+        bars = base.mark_bar().encode(x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1])))
+        errors = base.mark_rule(color="black").encode(x="low:Q", x2="high:Q")
+        charts.append((bars + errors).properties(width=420, height=alt.Step(9)))
     speed = [r for r in results.get("speed", []) if r.get("ratio")]
     if speed:
         s = pd.DataFrame([{"measure": r["measure"], "ratio": r["ratio"], "one": 1.0, "at": max(r["ratio"], 1.0),

@@ -64,7 +64,8 @@ st.dataframe(model_report.models_table(entries, active), hide_index=True, width=
     "P@1": percent, "P@5": percent, "R@5": percent, "micro-F1": percent,
     "threshold": st.column_config.NumberColumn(format="%.2f"),
 })
-st.caption("Scores are on each model's held-out questions, measured when it was trained.")
+st.caption("Scores are on each model's held-out questions, measured when it was trained; for a model trained on "
+           "every question, they are its split-trained twin's (the same recipe without the held-out questions).")
 
 st.subheader("Manage a model")
 names = [e.name for e in entries]
@@ -90,9 +91,10 @@ if chosen not in usable:
     st.error(safe.plain(f"{chosen} can't be used: {entry.problem}"))
     st.stop()
 questions = session.questions_or_stop()
-tagger = cached.load_tagger(chosen)
+tagger = cached.load_tagger(chosen, twin=True)
 report, curve, description = cached.per_tag(tagger)
-st.caption(f"{chosen} scored on {description}, tags above its threshold of {tagger.threshold:.2f}. "
+by = " (by its split-trained twin: the same recipe without these questions)" if tagger.is_twin else ""
+st.caption(f"{chosen} scored{by} on {description}, tags above its threshold of {tagger.threshold:.2f}. "
            "Click a column header to sort.")
 left, right = st.columns([3, 2], gap="large")
 with left:

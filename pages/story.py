@@ -4,11 +4,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tagger.app import jobs
-from tagger.app import story as st_story
+from tagger.app import jobs, story as st_story
 from tagger.model.replay import ReplaySettings
-from tagger.ui import cached, safe, session
-from tagger.ui import crowd as crowd_ui
+from tagger.ui import cached, crowd as crowd_ui, safe, session
 
 pct, score = st_story.pct, st_story.score
 

@@ -15,6 +15,7 @@ EXAMPLES = [
     "What is this?",
 ]
 SUGGESTED, BELOW = "suggested", "below the threshold"
+UNKNOWN_WORDS = "The model knows none of these words, so it has no tags to suggest."
 
 
 def use_example(title: str) -> None:
@@ -110,6 +111,13 @@ def show_suggestions(tagger) -> None:
         st.markdown(f"**Why:** {keeps(tagger.config)}, and every word here was dropped:")
         st.dataframe(token_table(views), hide_index=True)
         st.caption("Rephrase with the food, the dish or the technique, e.g. “How do I store fresh basil?”")
+        return
+    if not tagger.known(kept):
+        st.warning(UNKNOWN_WORDS)
+        st.markdown("**Why:** none of the words it kept (below) occurred in the questions it learned from. Without "
+                    "a word it knows, it could only repeat how common each tag is.")
+        st.dataframe(token_table(views), hide_index=True)
+        st.caption("Try the words a cook would use in English, e.g. “How do I store fresh basil?”")
         return
 
     probabilities = tagger.predict_proba([kept])[0]

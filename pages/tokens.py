@@ -5,17 +5,26 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from tagger.app import browse, quiz
-from tagger.ui import cached, safe, session
-from tagger.ui import crowd as crowd_ui
+from tagger.app import browse, model_report, quiz
+from tagger.ui import cached, crowd as crowd_ui, safe, session
 
 PAGE_SIZE = 25
 ANY_TAG, ANY_RESULT = "Any tag", "Any result"
 ALL_WORDS = "all words"  # the name of the keep-everything filter in tokens.FILTERS
 
 
+def scored_by(tagger, scorer) -> str:
+    """Which model's tags the page shows, in words."""
+    if scorer.is_twin:
+        return (f"{tagger.name}'s split-trained twin (the same recipe trained on the first "
+                f"{scorer.metadata['training_data']['rows']:,} questions only)")
+    return tagger.name
+
+
 def show_browser(tagger, questions: pd.DataFrame) -> None:
-    table = cached.question_table(tagger)
+    # A model trained on every question has seen them all: its twin, which has not, shows the tags.
+    scorer = cached.load_tagger(tagger.name, twin=True)
+    table = cached.question_table(scorer)
     counts = browse.tag_counts(questions)
     search, tag_col, result_col = st.columns([3, 2, 2])
     text = search.text_input("Search titles", key="browse_text", persist_state="session", placeholder="e.g. sourdough")
@@ -28,10 +37,15 @@ def show_browser(tagger, questions: pd.DataFrame) -> None:
     if found.empty:
         st.info("No question matches. Clear the search or pick another tag.")
         return
-    hits = (found.result == browse.HIT).mean()
-    st.caption(f"{len(found):,} of {len(table):,} questions · the model ({tagger.name}) hits on {hits:.0%} of "
-               "these. The model trained on most of these questions, so its hits here are optimistic; the "
-               "Models page scores it on held-out questions.")
+    held_out, _ = model_report.evaluation_rows(scorer.metadata, questions)
+    rates = browse.hit_rates(found, held_out.id)
+    hits = []
+    if rates.held_out is not None:
+        hits.append(f"{rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
+    if rates.trained is not None:
+        hits.append(f"{rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
+    st.caption(f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}: it hits on "
+               + " and on ".join(hits) + ". A hit: at least one of its tags is a true tag.")
     n_pages = browse.page(found, 1, PAGE_SIZE)[1]
     # A new search starts again at page 1: the widget's key changes with the search.
     number = st.pagination(n_pages, key=f"browse_page|{text}|{tag}|{result}|{tagger.name}") if n_pages > 1 else 1
@@ -131,16 +145,17 @@ def show_quiz(questions: pd.DataFrame) -> None:
         return
     table = cached.question_table(model)
     pool = quiz.pool(table, questions)
+    name = quiz.model_label(ref.name, model)
     st.caption(safe.plain(
         f"The question's network only ever saw a title's nouns and gerunds (NN, NNS, VBG). Could you tag a question "
         f"from those tokens alone? Each question is shown either as those tokens or as the whole title, at random, "
-        f"so both get a fair share. Your tags and those of {ref.name}, the shipped model that sees exactly these "
+        f"so both get a fair share. Your tags and those of {name}, the shipped model that sees exactly these "
         f"tokens, are scored against the true tags: F1 per question, 1 = exactly the true tags. Questions come from "
-        f"the {len(pool):,} that {ref.name} never trained on; this is the same test whichever model you picked in "
+        f"the {len(pool):,} that {name} never trained on; this is the same test whichever model you picked in "
         "the sidebar."))
-    if st.session_state.get("quiz_model") != ref.name:
+    if st.session_state.get("quiz_model") != name:
         # Scores compare the person with one model: another model starts a fresh scoreboard.
-        st.session_state.update(quiz_model=ref.name, quiz_board=quiz.Scoreboard(), quiz_round=None)
+        st.session_state.update(quiz_model=name, quiz_board=quiz.Scoreboard(), quiz_round=None)
     board = st.session_state["quiz_board"]
     choice = st.radio("Show each question as", quiz.CHOICES, key="quiz_mode", persist_state="session",
                       horizontal=True, help="Mixed at random: each question flips a coin between tokens only "
@@ -164,7 +179,7 @@ def show_quiz(questions: pd.DataFrame) -> None:
     guess = st.multiselect("Your tags", all_tags, key="quiz_guess", max_selections=5, disabled=rnd.answered,
                            placeholder="Type to search the tags", help="Most frequent tags first; pick 1 to 5.")
     if not rnd.answered:
-        st.button("Check my tags", type="primary", disabled=not guess, on_click=check, args=(rnd, ref.name))
+        st.button("Check my tags", type="primary", disabled=not guess, on_click=check, args=(rnd, name))
     else:
         mine, theirs = quiz.f1(rnd.guess, rnd.true_tags), quiz.f1(rnd.model_tags, rnd.true_tags)
         stored, message = st.session_state.get("quiz_saved") or (False, "")
@@ -176,7 +191,7 @@ def show_quiz(questions: pd.DataFrame) -> None:
         cols[0].html(badges(rnd.true_tags, "#21a356"))
         cols[1].markdown(f"**Your tags** · F1 {mine:.2f}")
         cols[1].html(badges(rnd.guess))
-        cols[2].markdown(f"**{safe.plain(ref.name)}'s tags** · F1 {theirs:.2f}")
+        cols[2].markdown(f"**{safe.plain(name)}'s tags** · F1 {theirs:.2f}")
         cols[2].html(badges(rnd.model_tags, "#9b59b6") if rnd.model_tags else "<em>nothing above its threshold</em>")
         if mine > theirs:
             st.success(f"You beat the model on this one ({mine:.2f} vs {theirs:.2f}).")
@@ -188,10 +203,10 @@ def show_quiz(questions: pd.DataFrame) -> None:
 
     st.subheader("Your score (this session)")
     st.dataframe(pd.DataFrame([
-        {"mode": m, "questions": t.questions, "your mean F1": t.person_mean, f"{ref.name} mean F1": t.model_mean}
+        {"mode": m, "questions": t.questions, "your mean F1": t.person_mean, f"{name} mean F1": t.model_mean}
         for m, t in board.tallies.items()]), hide_index=True, width="stretch",
         column_config={c: st.column_config.NumberColumn(format="%.2f")
-                       for c in ("your mean F1", f"{ref.name} mean F1")})
+                       for c in ("your mean F1", f"{name} mean F1")})
     st.subheader("Everyone's answers")
     crowd_ui.draw_aggregate("tokens")
 

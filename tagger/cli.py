@@ -14,12 +14,16 @@ from pathlib import Path
 from tagger.core import paths
 from tagger.data import loaders
 from tagger.data.split import fingerprint, holdout_split
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 
 class UsageError(Exception):
     pass
+
+
+# `train` options that set a hyperparameter of the same name (None: the recipe's default).
+HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
+              "learning_rate", "members", "label_smoothing", "max_len", "monitor")
 
 
 def _data_path(value: str | None) -> Path:
@@ -44,22 +48,25 @@ def _load_tagger(value: str | None):
 
 def cmd_train(args) -> None:
     from tagger.model.network import HParams
-    from tagger.model.training import run_experiment, train_tagger
+    from tagger.model.training import run_experiment, train_on_all_rows, train_tagger
 
     config = tok.TokenConfig.from_pos(args.pos)
     hp = HParams(epochs=args.epochs, seed=args.seed,
-                 **{k: v for k, v in vars(args).items()
-                    if k in ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output",
-                             "min_token_count", "learning_rate")
-                    and v is not None},
+                 **{k: v for k, v in vars(args).items() if k in HP_OPTIONS and v is not None},
                  **({"kernel_sizes": tuple(int(k) for k in args.kernel_sizes.split(","))} if args.kernel_sizes else {}))
     path = _data_path(args.data)
     if args.stream:
         return _train_streamed(args, path, config, hp)
+    if args.all_rows and args.eval_data:
+        raise UsageError("--all-rows measures on the fixed split of --data itself: leave out --eval-data")
     df = loaders.load_questions(path)
     info = {"source": path.name, "fingerprint": fingerprint(df)}
     start = time.perf_counter()
-    if args.eval_data:
+    if args.all_rows:
+        exp = train_on_all_rows(df, config, hp, data_info=info)
+        tagger = exp.tagger
+        print(exp.results.round(4).to_string())
+    elif args.eval_data:
         test = loaders.load_questions(args.eval_data)
         exp = run_experiment(df, test, config, hp, data_info=info)
         tagger = exp.tagger
@@ -72,8 +79,11 @@ def cmd_train(args) -> None:
     out = Path(args.out)
     tagger.metadata["name"] = out.name
     tagger.save(out, overwrite=args.overwrite)
+    members = tagger.hparams.members
     print(f"saved {out} ({len(tagger.tags)} tags, {len(tagger.vocabulary)} tokens, "
-          f"threshold {tagger.threshold:.2f}, {len(tagger.metadata['history'])} epochs)")
+          f"{members} member{'s' if members > 1 else ''}, threshold {tagger.threshold:.2f}, "
+          f"{len(tagger.metadata['history'])} epochs"
+          + (f"; its split-trained twin in {out / 'split'})" if tagger.twin is not None else ")"))
 
 
 def _train_streamed(args, path: Path, config, hp) -> None:
@@ -113,15 +123,16 @@ def cmd_suggest(args) -> None:
         raise UsageError("--k must be at least 1")
     results = []
     for title in args.titles:
-        results.append({"title": title, "tokens": tagger.tokens(title),
-                        "tags": [{"tag": t, "probability": round(p, 4)} for t, p in tagger.suggest(title, args.k)]})
+        tokens = tagger.tokens(title)
+        tags = [{"tag": t, "probability": round(p, 4)} for t, p in tagger.suggest_tokens(tokens, args.k)]
+        results.append({"title": title, "tokens": tokens, "tags": tags, "note": tagger.silence(tokens)})
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0]))
         return
     for r in results:
         print(r["title"])
-        if not r["tokens"]:
-            print("  (the filter kept no tokens: nothing to suggest)")
+        if r["note"]:
+            print(f"  ({r['note']}: nothing to suggest)")
         for t in r["tags"]:
             print(f"  {t['probability']:.3f}  {t['tag']}")
 
@@ -219,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--min-token-count", type=int, help="drop tokens seen fewer times (smaller model)")
     t.add_argument("--learning-rate", type=float)
     t.add_argument("--output", choices=("sigmoid", "softmax"))
+    t.add_argument("--members", type=int, help="Conv1D networks in the ensemble, averaged in one graph (1: a single "
+                                               "network)")
+    t.add_argument("--label-smoothing", type=float)
+    t.add_argument("--max-len", type=int, help="tokens read per title")
+    t.add_argument("--monitor", choices=("p_at_1", "p_at_1+r_at_5"), help="what early stopping watches")
+    t.add_argument("--all-rows", action="store_true",
+                   help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
+                        "with the epochs and threshold the split chose")
     t.add_argument("--overwrite", action="store_true")
     t.add_argument("--stream", action="store_true",
                    help="stream the data file through tf.data instead of loading it (for dumps that don't fit in "

@@ -51,8 +51,7 @@ def _train_tiny(folder: Path, name: str, rows, pos) -> Path:
     """A small model (2 epochs, small layers) trained on `rows`: a few seconds."""
     from tagger.model.network import HParams
     from tagger.model.training import train_tagger
-    from tagger.text import cache
-    from tagger.text import tokens as tok
+    from tagger.text import cache, tokens as tok
 
     config = tok.TokenConfig(pos_tags=pos)
     hp = HParams(epochs=2, filters=32, embedding_dim=32, kernel_sizes=(1, 2))

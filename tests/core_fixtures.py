@@ -22,8 +22,7 @@ def train_small(out: Path, rows: int = 800, epochs: int = 4, pos: str = "all", s
     """A real Keras model trained on the first `rows` real questions, saved to `out`."""
     from tagger.model.network import HParams
     from tagger.model.training import train_tagger
-    from tagger.text import cache
-    from tagger.text import tokens as tok
+    from tagger.text import cache, tokens as tok
 
     df = real_questions().head(rows)
     config = tok.TokenConfig.from_pos(pos)

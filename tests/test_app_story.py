@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagger.app import crowd, jobs, quiz
-from tagger.app import story as st_story
+from tagger.app import crowd, jobs, quiz, story as st_story
 from tagger.model.network import HParams
 from tagger.store.answers import Answer, AnswerStore
 from tests.app_helpers import shown

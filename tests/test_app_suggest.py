@@ -111,3 +111,15 @@ def test_sidebar_model_choice_is_for_this_session_only(open_app, scratch_registr
     clean(at)
     assert any(c.value.startswith(f"Model: {other} ·") for c in at.caption)
     assert scratch_registry.active_name() == server_default
+
+
+def test_words_the_model_never_saw_are_not_answered_with_base_rates(open_app, scratch_registry, clean):
+    at = open_app("suggest")
+    tagger = scratch_registry.load(scratch_registry.active_name())
+    title = "Как испечь хлеб?"
+    assert tagger.tokens(title) and not tagger.known(tagger.tokens(title))  # kept, but all unknown
+    enter(at, title)
+    clean(at)
+    assert [w.value for w in at.warning] == ["The model knows none of these words, so it has no tags to suggest."]
+    assert "Suggested tags" not in [s.value for s in at.subheader]
+    assert token_table(at)[lambda t: t.kept]["model sees"].tolist() == tagger.tokens(title)

@@ -2,13 +2,12 @@
 
 import pytest
 
-from tagger.app import crowd, quiz
+from tagger.app import crowd, quiz, reference
 from tagger.data.split import holdout_split
 from tagger.store import answers
 from tagger.store.answers import Answer, AnswerStore
 from tagger.text import tokens as tok
-from tagger.ui import crowd as crowd_ui
-from tagger.ui import session
+from tagger.ui import crowd as crowd_ui, session
 from tests.app_helpers import TINY, shown
 
 
@@ -128,9 +127,9 @@ def test_quiz_tests_the_questions_filter_whatever_model_is_active(open_app, scra
     assert rnd.tokens == tok.tokens(rnd.title, quiz.FILTER)
     _, held_out = holdout_split(questions)
     assert rnd.question_id in set(held_out.id)
-    reference = scratch_registry.load(ref.name)
-    probs = reference.predict_proba([rnd.tokens])[0]
-    assert rnd.model_tags == [t for t, p in reference.ranked(probs, len(reference.tags)) if p >= reference.threshold]
+    scorer = reference.load(ref)
+    probs = scorer.predict_proba([rnd.tokens])[0]
+    assert rnd.model_tags == [t for t, p in scorer.ranked(probs, len(scorer.tags)) if p >= scorer.threshold]
 
 
 def test_quiz_modes_are_mixed_at_random_by_default(tokens_page):

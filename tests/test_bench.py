@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import measure, peers, report
-from bench import run as bench
+from bench import measure, peers, quality, recipes, report, run as bench
 from tagger.model.predictor import FORMAT
 from tagger.text import tokens as tok
 
@@ -52,41 +51,59 @@ def test_time_each_warms_up_then_times_every_item():
     assert calls == [1, 2, 1, 2, 3] and len(out) == 3 and all(t >= 0 for t in out)
 
 
-def _fake_model(root: Path, name: str, pos, output="sigmoid", p1=None, filters=128):
+def _fake_model(root: Path, name: str, pos, output="sigmoid", members=1, filters=128, twin_hparams=None):
     d = root / name
     d.mkdir(parents=True)
     (d / "model.keras").write_bytes(b"")  # read_metadata only checks it is there
     meta = {"format": FORMAT, "token_config": {"pos_tags": pos, "lowercase": True, "drop_stop_words": True},
             "tags": [], "threshold": 0.5,
-            "hparams": {"output": output, "filters": filters, "epochs": 7},
-            "metrics": {"heldout": {"p_at_1": p1}} if p1 is not None else {}}
+            "hparams": {"output": output, "filters": filters, "epochs": 7, "members": members}}
+    if twin_hparams:
+        meta["recipe"] = {"twin_hparams": twin_hparams}
     (d / "metadata.json").write_text(json.dumps(meta))
 
 
-def test_shipped_configs_read_the_models_metadata(tmp_path):
-    _fake_model(tmp_path, "nouns", ["NN", "NNS", "VBG"], p1=0.55, filters=64)
-    _fake_model(tmp_path, "all-words", None, p1=0.60, filters=256)
-    _fake_model(tmp_path, "nouns-softmax", ["NN", "NNS", "VBG"], output="softmax", p1=0.70)
-    (tmp_path / "shipped.json").write_text(json.dumps(
-        {"models": ["nouns", "all-words", "nouns-softmax"], "default": "all-words"}))
-    cfg = peers.shipped_configs(tmp_path)
-    assert cfg["question"].config.pos_tags == tok.DEFAULT_POS and cfg["question"].hp.filters == 64
-    assert cfg["question"].source == "models/nouns/metadata.json"
-    assert cfg["best"].config.pos_tags is None and cfg["best"].hp.filters == 256  # softmax never "best"
-    assert cfg["softmax"].hp.output == "softmax" and cfg["softmax"].hp.filters == 64
-    assert cfg["best"].hp.epochs == 7
+def test_recipes_come_from_every_shipped_model(tmp_path):
+    _fake_model(tmp_path, "nouns", ["NN", "NNS", "VBG"], filters=64)
+    # Trained on every row: the recipe is the one its twin was measured with (10 epochs), not its final 7.
+    _fake_model(tmp_path, "all-words", None, members=3, filters=256,
+                twin_hparams={"filters": 256, "epochs": 10, "members": 3})
+    _fake_model(tmp_path, "not-shipped", None)
+    (tmp_path / "shipped.json").write_text(json.dumps({"models": ["nouns", "all-words"], "default": "all-words"}))
+    found = {r.key: r for r in recipes.shipped_recipes(tmp_path)}
+    assert list(found) == ["nouns", "all-words", "all-words (1 member)"]
+    assert found["nouns"].config.pos_tags == tok.DEFAULT_POS and found["nouns"].hp.filters == 64
+    assert found["all-words"].hp.epochs == 10 and found["all-words"].hp.members == 3
+    single = found["all-words (1 member)"]
+    assert single.hp.members == 1 and single.hp.filters == 256 and single.config.pos_tags is None
 
 
-def test_shipped_configs_fall_back_without_models(tmp_path):
-    cfg = peers.shipped_configs(tmp_path)
-    assert cfg["question"].config.pos_tags == tok.DEFAULT_POS and "fallback" in cfg["question"].source
-    assert "fallback" in cfg["best"].source and cfg["softmax"].hp.output == "softmax"
+def test_recipes_without_shipped_models_fall_back_to_the_defaults(tmp_path):
+    found = recipes.shipped_recipes(tmp_path)
+    assert [r.config.pos_tags for r in found] == [None, tok.DEFAULT_POS]
+    assert all("defaults" in r.source for r in found)
+
+
+def test_summaries_are_mean_and_spread_over_seeds():
+    runs = [{"seed": s, "n": 10, "p_at_1": p, "p_at_5": 0.2, "r_at_5": 0.5, "micro_f1": 0.4, "train_seconds": 1.0}
+            for s, p in ((1, 0.6), (2, 0.7))]
+    out = quality.summarize(runs)
+    assert out["p_at_1"] == pytest.approx(0.65) and out["p_at_1_std"] == pytest.approx(0.05)
+    assert out["p_at_5_std"] == 0 and out["seeds"] == [1, 2] and out["runs"] == runs
+    rows = [{"key": "conv", "kind": "conv1d", "tokens": "all words", "p_at_1": 0.70, "r_at_5": 0.60},
+            {"key": "tfidf", "kind": "peer", "tokens": "all words", "p_at_1": 0.66, "r_at_5": 0.65},
+            {"key": "ft", "kind": "peer", "tokens": "all words", "p_at_1": 0.68, "r_at_5": 0.61},
+            {"key": "other", "kind": "peer", "tokens": "NN", "p_at_1": 0.99, "r_at_5": 0.99}]
+    (vs,) = quality.versus_best_peer(rows)
+    assert vs["p_at_1_vs_best_peer"] == pytest.approx(0.02) and vs["best_peer_p_at_1"] == "ft"
+    assert vs["r_at_5_vs_best_peer"] == pytest.approx(-0.05) and vs["best_peer_r_at_5"] == "tfidf"
+    assert "+0.020 (vs ft)" in report.versus_table([vs])
 
 
 def test_parse_args():
     args = bench.parse_args(["--quick", "--skip", "app,stream"])
-    assert args.quick and args.skip == ["app", "stream"] and args.stream_max_steps == 5
-    assert bench.parse_args([]).stream_sizes == [100_000, 1_000_000]
+    assert args.quick and args.skip == ["app", "stream"] and args.stream_max_steps == 5 and args.seeds == [1]
+    assert bench.parse_args([]).stream_sizes == [100_000, 1_000_000] and bench.parse_args([]).seeds == [1, 2, 3]
     with pytest.raises(SystemExit):
         bench.parse_args(["--skip", "nope"])
 
@@ -120,17 +137,25 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     (tmp_path / "no-models").mkdir()
     out = tmp_path / "bench"
     assert bench.main(["--quick", "--silent", "--out", str(out), "--models", str(tmp_path / "no-models"),
-                       "--skip", "app,memory,stream"]) == 0
+                       "--seeds", "1,2", "--skip", "app,memory,stream"]) == 0
     printed = capsys.readouterr().out
-    assert "### Quality" in printed and "### Speed" in printed
+    assert "### Quality" in printed and "### Speed" in printed and "whole process" in printed
     results = json.loads((out / "results.json").read_text())
-    keys = {r["key"] for r in results["quality"]}
-    assert {"question", "best", "softmax", "tfidf"} <= keys
+    kinds = {(r["kind"], r["tokens"]) for r in results["quality"]}
+    assert {("conv1d", "all words"), ("peer", "all words"), ("conv1d", "NN,NNS,VBG"), ("peer", "NN,NNS,VBG")} <= kinds
+    peers_ = [r["model"] for r in results["quality"] if r["kind"] == "peer"]
+    assert any("TF-IDF" in m for m in peers_) and any("fastText" in m for m in peers_)
     for r in results["quality"]:
-        assert 0 <= r["p_at_1"] <= 1 and r["n"] == results["data"]["heldout_rows"]
+        assert r["seeds"] == [1, 2] and len(r["runs"]) == 2 and r["n"] == results["data"]["heldout_rows"]
+        assert 0 <= r["p_at_1"] <= 1 and r["p_at_1_std"] >= 0
+        assert r["p_at_1"] == pytest.approx(np.mean([x["p_at_1"] for x in r["runs"]]))
+    assert len(results["versus_best_peer"]) == 2
+    whole = results["whole_process"]
+    assert whole["conv1d_median_s"] > 0 and whole["fasttext_median_s"] > 0 and whole["ratio"] > 0
+    assert "--members 1" in whole["command"] and "--pos all" in whole["command"]
     measures = " ".join(r["measure"] for r in results["speed"])
     assert "Tagger.suggest" in measures and "throughput" in measures and "token preprocessing" in measures
     assert all(r["ratio"] is None or r["ratio"] > 0 for r in results["speed"])
-    assert results["latency"]["suggest"]["n"] == 50
-    assert not [n for n in results["notes"] if "failed" in n]
+    assert any("Tagger.suggest p50" in t["target"] for t in results["targets"])
+    assert not [n for n in results["notes"] if "failed" in n], results["notes"]
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

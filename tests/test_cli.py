@@ -63,7 +63,11 @@ def test_suggest_json_and_text(model_dir):
     assert probs == sorted(probs, reverse=True)
     assert "bread" in out["tokens"]
     r = cli("suggest", "--model", model_dir, "What is this?")
-    assert r.returncode == 0 and "kept no tokens" in r.stdout
+    assert r.returncode == 0 and "the filter kept no words" in r.stdout
+    # Words it never saw: no base rates dressed up as suggestions.
+    r = cli("suggest", "--model", model_dir, "--json", "Как испечь хлеб?")
+    out = json.loads(r.stdout)
+    assert r.returncode == 0 and out["tags"] == [] and "knows none of these words" in out["note"]
 
 
 def test_tokens_follow_the_model_config(model_dir):

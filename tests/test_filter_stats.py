@@ -3,8 +3,7 @@
 import pytest
 
 from tagger.app import filter_stats
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 
 def test_tag_words():

@@ -33,6 +33,7 @@ SEED = 20_240_604
 N_INPUTS = 500
 PAGE_INPUTS = 100
 EMPTY_MESSAGE = "The model sees no tokens in this question, so it has no tags to suggest."
+UNKNOWN_MESSAGE = "The model knows none of these words, so it has no tags to suggest."
 PROMPT = "Enter a question title above, or try an example:"
 
 # --- the generator ------------------------------------------------------------------------------
@@ -174,8 +175,8 @@ def check_api(tagger, title: str) -> None:
     assert all(isinstance(t, str) and t and t == t.strip() for t in kept)
     for k in (1, 5, 15):
         suggested = tagger.suggest(title, k=k)
-        if not kept:
-            assert suggested == []
+        if not tagger.known(kept):  # no tokens, or none the model learned: nothing to suggest
+            assert suggested == [] and tagger.silence(kept)
             continue
         assert 1 <= len(suggested) <= k
         probs = [p for _, p in suggested]
@@ -242,6 +243,8 @@ def check_page(at, title: str, tagger) -> None:
         assert [i.value for i in at.info][:1] == [PROMPT]
     elif not tagger.tokens(title):
         assert [w.value for w in at.warning] == [EMPTY_MESSAGE]
+    elif not tagger.known(tagger.tokens(title)):
+        assert [w.value for w in at.warning] == [UNKNOWN_MESSAGE]
     else:
         assert "Suggested tags" in [s.value for s in at.subheader]
     for element in at.get("html"):

@@ -12,8 +12,7 @@ from tagger import Tagger, cli
 from tagger.data import loaders
 from tagger.model import network, streaming
 from tagger.model.network import HParams
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 from tests.core_fixtures import SHARED_CSV
 
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 NOUNS = tok.TokenConfig()
 ALL = tok.TokenConfig.from_pos("all")

@@ -7,8 +7,7 @@ from tagger import Tagger
 from tagger.model.network import HParams
 from tagger.model.training import TrainingStopped, run_experiment, train_tagger
 from tagger.scoring import baselines
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 from tests.core_fixtures import real_questions
 
 
@@ -104,3 +103,84 @@ def test_hparams_are_validated():
         HParams(output="relu")
     with pytest.raises(ValueError, match="dropout"):
         HParams(dropout=1.5)
+
+
+def _member_outputs(tagger, token_lists):
+    """Each member's own probabilities, read from inside the loaded ensemble."""
+    import keras
+    import tensorflow as tf
+
+    from tagger.model import network
+
+    core = tagger.model.get_layer("conv1d_tagger")
+    heads = [layer.output for layer in core.layers if layer.name.endswith("tags")]
+    members = keras.Model(core.input, heads)
+    ids = network.lookup_of(tagger.model)(tf.constant(network.pad(token_lists, tagger.max_len), tf.string))
+    outputs = members(ids)
+    return [np.asarray(out) for out in (outputs if isinstance(outputs, list | tuple) else [outputs])]
+
+
+def test_an_ensemble_averages_its_members(split, tmp_path):
+    train, test = split
+    config = tok.TokenConfig.from_pos("all")
+    toks = cache.tokens_many(train.title.tolist()[:400], config)
+    hp = HParams(**{**HP, "epochs": 2, "members": 3})
+    tagger = train_tagger(toks, train.tags.tolist()[:400], config, hp)
+    tagger.save(tmp_path / "ensemble")
+    loaded = Tagger.load(tmp_path / "ensemble")
+    probe = [t for t in cache.tokens_many(test.title.tolist()[:30], config) if loaded.known(t)]
+    members = _member_outputs(loaded, probe)
+    assert len(members) == 3
+    # Members start from different random weights, so they disagree; the model is their mean.
+    assert np.abs(members[0] - members[1]).max() > 1e-3
+    np.testing.assert_allclose(loaded.predict_proba(probe), np.mean(members, axis=0), atol=1e-6)
+    assert loaded.metadata["hparams"]["members"] == 3
+
+
+def test_one_member_is_a_single_network(split):
+    train, _ = split
+    config = tok.TokenConfig.from_pos("all")
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
+    tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 1, "members": 1}))
+    core = tagger.model.get_layer("conv1d_tagger")
+    names = [layer.name for layer in core.layers]
+    assert "ensemble" not in names and [n for n in names if n.endswith("tags")] == ["tags"]
+    probe = [t for t in toks[:20] if tagger.known(t)]
+    np.testing.assert_allclose(tagger.predict_proba(probe), _member_outputs(tagger, probe)[0], atol=1e-6)
+
+
+def test_all_rows_model_keeps_its_split_twin(tmp_path):
+    from tagger.model.training import train_on_all_rows
+
+    df = real_questions().head(1500)
+    config = tok.TokenConfig.from_pos("all")
+    exp = train_on_all_rows(df, config, HParams(**{**HP, "epochs": 3}), data_info={"source": "cooking.csv"})
+    final = exp.tagger
+    final.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["metadata.json", "model.keras", "split"]
+    twin = Tagger.load(tmp_path / "m", twin=True)
+    model = Tagger.load(tmp_path / "m")
+    assert twin.is_twin and not model.is_twin
+    # The twin trained on the split's training rows and was scored on the held-out ones; the model on all.
+    assert twin.metadata["training_data"]["rows"] == 1200 and model.metadata["training_data"]["rows"] == 1500
+    assert model.metadata["metrics"]["heldout"] == twin.metadata["metrics"]["heldout"]
+    assert model.metadata["metrics"]["heldout_rows"] == 300 and "twin" in model.metadata["metrics"]["measured_by"]
+    # The final model runs the epochs early stopping kept for the twin, and keeps its threshold.
+    assert len(model.metadata["history"]) == model.metadata["recipe"]["epochs_from_twin"] <= 3
+    assert model.threshold == twin.threshold
+    # A model without a twin is its own scorer.
+    assert Tagger.load(tmp_path / "m" / "split", twin=True).path == twin.path
+
+
+def test_no_known_word_means_no_suggestion(split):
+    train, _ = split
+    config = tok.TokenConfig.from_pos("all")
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
+    tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 1}))
+    assert tagger.suggest("Как испечь хлеб?") == []
+    assert "knows none of these words" in tagger.silence(tagger.tokens("Как испечь хлеб?"))
+    assert "kept no words" in tagger.silence([])
+    known = tagger.vocabulary[0]
+    assert tagger.silence([known, "zzzz"]) is None and tagger.known([known, "zzzz"]) == [known]
+    assert tagger.suggest_tokens([known, "zzzz"], 3)
+    assert tagger.suggest_many(["Как испечь хлеб?", f"{known} question"], 3)[0] == []

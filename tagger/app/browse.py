@@ -7,6 +7,7 @@ No Streamlit here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -62,6 +63,24 @@ def page(table: pd.DataFrame, number: int, size: int) -> tuple[pd.DataFrame, int
     pages = max(1, -(-len(table) // size))
     number = min(max(1, int(number)), pages)
     return table.iloc[(number - 1) * size: number * size], pages
+
+
+@dataclass
+class HitRates:
+    held_out: float | None  # share of hits among the questions the model never trained on
+    held_out_rows: int
+    trained: float | None  # ... and among those it trained on (optimistic)
+    trained_rows: int
+
+
+def hit_rates(table: pd.DataFrame, held_out_ids) -> HitRates:
+    """Hits among the rows the scoring model never saw, apart from those it trained on."""
+    held = table.id.isin(set(held_out_ids))
+
+    def rate(mask) -> float | None:
+        return float((table.result[mask] == HIT).mean()) if mask.any() else None
+
+    return HitRates(rate(held), int(held.sum()), rate(~held), int((~held).sum()))
 
 
 def tag_counts(questions: pd.DataFrame) -> pd.Series:

@@ -23,8 +23,7 @@ import pandas as pd
 from tagger.model.network import HParams
 from tagger.model.replay import ReplaySettings
 from tagger.model.training import Progress, TrainingStopped
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 # Limits that keep a public demo responsive on a small server; the Retrain page states them.
 MAX_ROWS = 13_000

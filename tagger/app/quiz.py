@@ -33,6 +33,11 @@ def reference_model(registry: Registry) -> reference.ModelRef | None:
     return reference.question_filter_model(registry)
 
 
+def model_label(name: str, tagger) -> str:
+    """How the comparison model is named on the page and in stored answers: a split-trained twin says so."""
+    return f"{name}'s split-trained twin" if getattr(tagger, "is_twin", False) else name
+
+
 def pool(table: pd.DataFrame, questions: pd.DataFrame) -> pd.DataFrame:
     """The rows of a per-question table (in file order) that the project holds out: the only ones asked."""
     _, held_out = holdout_split(questions)

@@ -1,11 +1,11 @@
 """Which saved model stands for a shipped model when it is scored against true tags on held-out rows.
 
-A model scored on questions it learned from looks better than it is. Today every shipped model was
-trained on the fixed split's first questions only (`tagger.data.split.holdout_split`), so it stands
-for itself. A shipped model retrained on every question must not be scored that way: its
-split-trained twin stands in for it. Every comparison with true tags that names a shipped model (the
-quiz's comparison model, the Story page's best shipped model) goes through `scored_model`, the one
-place to point at such a twin. No Streamlit here.
+A model scored on questions it learned from looks better than it is. A shipped model trained on the
+fixed split's first questions only (`tagger.data.split.holdout_split`) stands for itself; one trained
+on every question carries its split-trained twin (`tagger.model.predictor.TWIN`), which stands in
+for it. Every comparison with true tags that names a shipped model (the quiz's comparison model, the
+Story page's best shipped model) goes through `scored_model` and loads with `load`, the one place
+that decides. No Streamlit here.
 """
 
 from __future__ import annotations
@@ -20,15 +20,25 @@ from tagger.text import tokens as tok
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A model to load: the name people see and the directory it is loaded from."""
+    """A model to load: the name people see, its directory, and whether its split-trained twin (when it
+    has one) is what gets loaded."""
 
     name: str
     path: Path
+    twin: bool = True
 
 
 def scored_model(registry: Registry, name: str) -> ModelRef:
-    """The model to score against true tags on held-out rows in the name of shipped model `name`."""
-    return ModelRef(name, registry.path(name))
+    """The model to score against true tags on held-out rows in the name of shipped model `name`: its
+    split-trained twin when it carries one, else itself."""
+    return ModelRef(name, registry.path(name), twin=True)
+
+
+def load(ref: ModelRef):
+    """The Tagger a reference stands for (Streamlit pages load it through `tagger.ui.cached.load_model`)."""
+    from tagger.model.predictor import Tagger
+
+    return Tagger.load(ref.path, twin=ref.twin)
 
 
 def _metadata(registry: Registry) -> dict[str, dict]:

@@ -29,13 +29,11 @@ from tagger.core import atomic, paths
 from tagger.data.split import fingerprint, holdout_split
 from tagger.model import replay, training
 from tagger.model.network import HParams
-from tagger.model.predictor import Tagger
 from tagger.model.replay import ReplaySettings
 from tagger.scoring import baselines, metrics
 from tagger.scoring.labels import TagColumns
 from tagger.store.registry import Registry
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 FORMAT = "cooking-tagger-story/1"
 ORIGINAL_ACCURACY = 0.06  # what the question reported: the one number not computed here
@@ -234,10 +232,11 @@ def compute(questions: pd.DataFrame, registry: Registry | None = None, settings:
     best = reference.best_shipped(registry)
     if best is not None:
         say(f"step 3: the best shipped model, {best.name}")
-        shipped = Tagger.load(best.path)
+        shipped = reference.load(best)
         kept = [tok.filter_tagged(t, shipped.config) for t in tagged[n:]]
-        models.append({"key": "shipped", "name": f"Best shipped model: {best.name} ({shipped.config.label})",
-                       "model": best.name, **_scored(shipped, kept, truth)})
+        twin = " (its split-trained twin)" if shipped.is_twin else ""
+        models.append({"key": "shipped", "name": f"Best shipped model: {best.name}{twin} ({shipped.config.label})",
+                       "model": best.name, "twin": shipped.is_twin, **_scored(shipped, kept, truth)})
     say("step 3: TF-IDF + logistic regression on nouns and gerunds")
     tfidf = baselines.TfidfBaseline(min_tag_count=settings.conv.min_tag_count).fit(nouns[:n], tags[:n])
     models.append({"key": "tfidf", "name": "TF-IDF + logistic regression, nouns + gerunds",

@@ -100,14 +100,15 @@ def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
     token_lists = cache.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
     probs = tagger.predict_proba(token_lists)
     rows = []
-    for title, tokens, p in zip(titles, token_lists, probs, strict=False):
-        ranked = tagger.ranked(p, k)
+    for title, tokens, p in zip(titles, token_lists, probs, strict=True):
+        silence = tagger.silence(tokens)
+        ranked = [] if silence else tagger.ranked(p, k)
         rows.append({
             "title": clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text
             "tokens": " ".join(tokens),
             "suggested tags": " ".join(t for t, prob in ranked if prob >= tagger.threshold),
             f"top {k}": "; ".join(f"{t} ({prob:.2f})" for t, prob in ranked),
-            "note": "" if tokens else "the filter kept no words: no suggestion",
+            "note": f"{silence}: no suggestion" if silence else "",
         })
     out = pd.DataFrame(rows)
     others = df.drop(columns=["title"])

@@ -11,7 +11,7 @@ perceptron tagger, which cannot run inside a TensorFlow graph. Two signatures:
 
 The exported graph is the saved Keras model itself, whose first layer is the `StringLookup` that
 training used, so the served ids can't differ from the app's. The signatures only cut rows to
-`max_len`, pad them with "", and score a row with no tokens as all zeros, as `Tagger.predict_proba`
+`max_len`, pad them with "", and score a row with no known token as all zeros, as `Tagger.predict_proba`
 does. Beside the SavedModel go `tags.txt` (one tag per output column), `token_config.json` (the
 client's filter, threshold and max_len) and `vocabulary.txt` (for reading; the graph has its own).
 """
@@ -35,14 +35,17 @@ def _serving_functions(tagger):
     import tensorflow as tf
 
     max_len, model = tagger.max_len, tagger.model
+    lookup = network.lookup_of(model)
 
     def score(tokens):
         tokens = tokens[:, :max_len]
         pad = tf.maximum(max_len - tf.shape(tokens)[1], 0)
         tokens = tf.ensure_shape(tf.pad(tokens, [[0, 0], [0, pad]], constant_values=network.PAD), [None, max_len])
         probs = model(tokens, training=False)
-        has_tokens = tf.reduce_any(tf.not_equal(tokens, network.PAD), axis=1, keepdims=True)
-        return {"probabilities": probs * tf.cast(has_tokens, probs.dtype)}
+        # As in Tagger.predict_proba: a row with no token the model knows (id 0 is padding, 1 unknown)
+        # scores zeros rather than the tags' base rates.
+        knows_one = tf.reduce_any(lookup(tokens) > 1, axis=1, keepdims=True)
+        return {"probabilities": probs * tf.cast(knows_one, probs.dtype)}
 
     def serve_tokens(tokens):
         return score(tokens)

@@ -5,6 +5,11 @@ A model directory holds `model.keras` (architecture and weights, the vocabulary 
 hyperparameters, data, metrics, versions). Loading uses `safe_mode=True` and `compile=False`;
 inference goes through one `tf.function` with a fixed input signature, because `model.predict`
 costs ~30-100 ms per call.
+
+A model trained on every row can carry its *twin* in `split/`: the same recipe trained on the fixed
+split's training rows only, which is what measured the model's numbers. Anything that scores a model
+against true tags of the project's questions uses the twin (`Tagger.load(path, twin=True)`), since the
+model itself has seen every one of them.
 """
 
 from __future__ import annotations
@@ -19,13 +24,13 @@ import numpy as np
 from tagger.core import atomic, paths
 from tagger.model import network
 from tagger.model.network import HParams
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 paths.quiet_tensorflow()
 
 # Format 2: the vocabulary lives in the model's StringLookup layer, not in metadata.json.
 FORMAT = "cooking-tagger/2"
+TWIN = "split"  # the sub-directory of a model trained on all rows that holds its split-trained twin
 REQUIRED_KEYS = ("format", "token_config", "tags", "threshold", "hparams")
 
 
@@ -61,10 +66,11 @@ def read_metadata(path: Path) -> dict:
 class Tagger:
     """Suggests tags for question titles with one trained model."""
 
-    def __init__(self, model, metadata: dict, path: Path | None = None):
+    def __init__(self, model, metadata: dict, path: Path | None = None, twin: "Tagger | None" = None):
         import tensorflow as tf
 
         self.model, self.metadata, self.path = model, metadata, path
+        self.twin = twin  # saved with the model, in TWIN/, when set
         self.config = tok.TokenConfig.from_dict(metadata["token_config"])
         self.hparams = HParams.from_dict(metadata["hparams"])
         self.tags: list[str] = list(metadata["tags"])
@@ -78,6 +84,7 @@ class Tagger:
             reduce_retracing=True,
         )
         self._lock = threading.Lock()
+        self._known: frozenset[str] | None = None
         self._score(tf.constant(network.pad([[]], self.max_len), tf.string))  # trace now, not on a request
 
     @property
@@ -91,12 +98,25 @@ class Tagger:
         # get_vocabulary() starts with the mask ("") and the OOV token ("[UNK]").
         return [str(t) for t in lookup.get_vocabulary()[lookup.num_oov_indices + 1:]]
 
+    def known(self, token_list: Sequence[str]) -> list[str]:
+        """The tokens of a list that the model learned; the others all read as one unknown token."""
+        if self._known is None:
+            self._known = frozenset(self.vocabulary)
+        return [t for t in token_list if t in self._known]
+
+    @property
+    def is_twin(self) -> bool:
+        return self.path is not None and self.path.name == TWIN
+
     # --- loading and saving -------------------------------------------------------------------
     @classmethod
-    def load(cls, path) -> "Tagger":
+    def load(cls, path, twin: bool = False) -> "Tagger":
+        """The model in `path`; with `twin`, its split-trained twin when it has one (else itself)."""
         import keras
 
         path = Path(path)
+        if twin and (path / TWIN / "metadata.json").is_file():
+            path = path / TWIN
         meta = read_metadata(path)
         try:
             model = keras.models.load_model(path / "model.keras", compile=False, safe_mode=True)
@@ -108,12 +128,20 @@ class Tagger:
         """Write the model directory atomically. The saved model is the uncompiled tokens -> tags view,
         so the file carries no optimizer state (training compiles only the inner network)."""
 
+        def write(tagger: "Tagger", folder: Path):
+            folder.mkdir(exist_ok=True)
+            tagger.model.save(folder / "model.keras")
+            (folder / "metadata.json").write_text(json.dumps(tagger.metadata, indent=1), encoding="utf-8")
+
         def fill(tmp: Path):
-            self.model.save(tmp / "model.keras")
-            (tmp / "metadata.json").write_text(json.dumps(self.metadata, indent=1), encoding="utf-8")
+            write(self, tmp)
+            if self.twin is not None:
+                write(self.twin, tmp / TWIN)
 
         target = atomic.write_dir(Path(path), fill, overwrite=overwrite)
         self.path = target
+        if self.twin is not None:
+            self.twin.path = target / TWIN
         return target
 
     # --- tokens ------------------------------------------------------------------------------
@@ -129,7 +157,8 @@ class Tagger:
 
     # --- scoring -----------------------------------------------------------------------------
     def predict_proba(self, token_lists: Sequence[Sequence[str]], batch_size: int = 4096) -> np.ndarray:
-        """Tag probabilities, one row per token list; a list with no tokens scores all zeros."""
+        """Tag probabilities, one row per token list. A list with no token the model knows scores all
+        zeros: it would only repeat the tags' base rates, which is not a suggestion."""
         import tensorflow as tf
 
         out = np.zeros((len(token_lists), len(self.tags)), dtype=np.float32)
@@ -138,7 +167,7 @@ class Tagger:
             x = tf.constant(network.pad(chunk, self.max_len), tf.string)
             with self._lock:
                 out[start:start + len(chunk)] = self._score(x).numpy()
-        out[[not t for t in token_lists]] = 0.0
+        out[[not self.known(t) for t in token_lists]] = 0.0
         return out
 
     def ranked(self, probabilities: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -149,12 +178,25 @@ class Tagger:
         return [(self.tags[i], float(probabilities[i])) for i in top]
 
     def suggest(self, title: str, k: int = 5) -> list[tuple[str, float]]:
-        """Top-k (tag, probability), best first; empty when the filter leaves no tokens."""
-        return self.ranked(self.predict_proba([self.tokens(title)])[0], k)
+        """Top-k (tag, probability), best first. Empty when the filter leaves no tokens or the model
+        knows none of them (it would only repeat the tags' base rates); `silence` says which."""
+        return self.suggest_tokens(self.tokens(title), k)
+
+    def suggest_tokens(self, token_list: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
+        return self.ranked(self.predict_proba([token_list])[0], k)
 
     def suggest_many(self, titles: Sequence[str], k: int = 5) -> list[list[tuple[str, float]]]:
         probs = self.predict_proba(self.tokens_many(titles))
         return [self.ranked(row, k) for row in probs]
+
+    def silence(self, token_list: Sequence[str]) -> str | None:
+        """Why the model has nothing to suggest for these tokens, in words; None when it has."""
+        if not token_list:
+            return "the filter kept no words, so the model has nothing to read"
+        if not self.known(token_list):
+            return (f"the model knows none of these words ({', '.join(token_list[:8])}): it never saw them in "
+                    "training, so it would only repeat how common each tag is")
+        return None
 
     def contributions(self, token_list: Sequence[str], tags: Sequence[str]) -> list[dict]:
         """How much each kept token adds to each tag: drop the token and re-score (one batch)."""

@@ -223,7 +223,7 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
             raise ValueError(f"too little to learn from: {len(vocab.tags)} tags with at least {hp.min_tag_count} "
                              f"questions and {len(vocab.vocabulary)} tokens")
         net = network.build(vocab.vocabulary, len(vocab.tags), hp)
-        network.compile_core(net.core, hp)
+        network.compile_trainer(net.trainer, hp)
         train_ds = make_dataset(spool, net.lookup, vocab.tags, hp, "train", rows=vocab.train_rows)
         batches = -(-vocab.train_rows // hp.batch_size)
         if max_steps:
@@ -238,7 +238,7 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
                 state["steps"] += 1
 
         t0 = time.perf_counter()
-        history = training.fit(net.core, train_ds, batches, validation, vocab.tags, hp, progress=count)
+        history = training.fit(net, train_ds, batches, validation, vocab.tags, hp, progress=count)
         train_seconds = time.perf_counter() - t0
         peaks["after_training"] = round(peak_rss_mb(), 1)
         threshold = 0.5

@@ -10,15 +10,18 @@ benchmark report.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import platform
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from tagger.core import paths
+from tagger.data.split import holdout_split
 from tagger.model import network
 from tagger.model.network import HParams
 from tagger.model.predictor import FORMAT, Tagger
@@ -98,28 +101,39 @@ def reporter(epochs: int, batches: int, history: list[dict], epoch_row: Callable
     return Reporter()
 
 
-def fit(core, train_ds, batches: int, validation: Validation | None, tags: Sequence[str], hp: HParams,
-        progress: Callable[[Progress], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> list[dict]:
-    """Train `core` on `train_ds` with early stopping on validation P@1; returns the per-epoch history.
+def monitored(row: dict, monitor: str) -> float:
+    """The number early stopping watches, from one epoch's validation row."""
+    if monitor == "p_at_1+r_at_5":
+        return row["val_p_at_1"] + row["val_r_at_5"]
+    return row["val_p_at_1"]
 
-    `progress` gets a `Progress` after each batch and epoch; `should_stop` is polled after each
-    batch, and a True ends the run with `TrainingStopped`.
+
+def fit(net: network.Network, train_ds, batches: int, validation: Validation | None, tags: Sequence[str],
+        hp: HParams, progress: Callable[[Progress], None] | None = None,
+        should_stop: Callable[[], bool] | None = None) -> list[dict]:
+    """Train the network on `train_ds` ((ids, targets) batches) with early stopping on the validation
+    rows; returns the per-epoch history.
+
+    Every member is fitted with its own loss (`net.trainer`); the validation rows are scored by the
+    averaged ensemble (`net.core`), which is what gets saved. `progress` gets a `Progress` after each
+    batch and epoch; `should_stop` is polled after each batch, and a True ends the run with
+    `TrainingStopped`.
     """
     import keras
 
     history: list[dict] = []
-    loss = keras.losses.get(core.loss)
+    loss = network.loss(hp)
     has_val = validation is not None and len(validation) > 0
 
     def epoch_row(model, epoch: int, logs: dict) -> dict:
-        row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan))}
+        row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.members}
         if has_val:
-            probs = predict(model, validation.ids)
-            row["val_loss"] = float(np.mean(np.asarray(loss(validation.targets, probs))))
-            ranked = metrics.rank_tags(tags, probs, 1)
+            probs = predict(net.core, validation.ids)
+            row["val_loss"] = float(loss(validation.targets, probs))
+            ranked = metrics.rank_tags(tags, probs, 5)
             row["val_p_at_1"] = metrics.precision_at_k(validation.true_tags, ranked, 1)
-            logs["val_p_at_1"] = row["val_p_at_1"]  # EarlyStopping, next in line, reads it
+            row["val_r_at_5"] = metrics.recall_at_k(validation.true_tags, ranked, 5)
+            logs["val_monitor"] = monitored(row, hp.monitor)  # EarlyStopping, next in line, reads it
         return row
 
     report = reporter(hp.epochs, batches, history, epoch_row, progress, should_stop)
@@ -127,12 +141,21 @@ def fit(core, train_ds, batches: int, validation: Validation | None, tags: Seque
     if has_val:
         # Stop on the ranking we report, not on the loss: with hundreds of sigmoid outputs the
         # validation loss turns up epochs before P@1 stops improving.
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_p_at_1", mode="max", patience=hp.patience,
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_monitor", mode="max", patience=hp.patience,
                                                        restore_best_weights=True))
-    core.fit(train_ds, epochs=hp.epochs, shuffle=False, verbose=0, callbacks=callbacks)  # the dataset shuffles
+    train_ds = train_ds.map(network.member_targets(hp))
+    net.trainer.fit(train_ds, epochs=hp.epochs, shuffle=False, verbose=0, callbacks=callbacks)  # the data shuffles
     if report.stopped:
         raise TrainingStopped("training was stopped before it finished; nothing was saved")
     return history
+
+
+def best_epoch(history: Sequence[dict], monitor: str) -> int:
+    """The epoch early stopping kept (1-based): the best validation score, the first on a tie."""
+    scored = [r for r in history if "val_p_at_1" in r]
+    if not scored:
+        return len(history)
+    return max(scored, key=lambda r: (monitored(r, monitor), -r["epoch"]))["epoch"]
 
 
 def library_versions() -> dict:
@@ -169,7 +192,7 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
     softmax = hp.output == "softmax"
     y_train = columns.multi_hot((tag_lists[i] for i in train_idx), softmax)
     net = network.build(vocabulary, len(columns), hp, tag_prior=(y_train > 0).mean(axis=0))
-    network.compile_core(net.core, hp)
+    network.compile_trainer(net.trainer, hp)
 
     def ids(idx):  # each row's tokens looked up once, by the model's own StringLookup
         return net.lookup(tf.constant(network.pad([token_lists[i] for i in idx], hp.max_len), tf.string))
@@ -179,7 +202,7 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
                 .batch(hp.batch_size))
     validation = Validation(ids(val_idx), columns.multi_hot((tag_lists[i] for i in val_idx), softmax),
                             [list(tag_lists[i]) for i in val_idx])
-    history = fit(net.core, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
+    history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
                   progress, should_stop)
 
     threshold = 0.5
@@ -222,13 +245,19 @@ def run_experiment(train: pd.DataFrame, test: pd.DataFrame, config: TokenConfig,
     """Train on `train`, evaluate on `test` beside the TF-IDF baseline (same tokens) and any other
     taggers (each on its own tokens), and record the numbers in the new model's metadata."""
     train_tokens = cache.tokens_many(train.title.tolist(), config)
-    tagger = train_tagger(train_tokens, train.tags.tolist(), config, hp, data_info=data_info,
-                          progress=progress, should_stop=should_stop)
-    test_tags = test.tags.tolist()
     test_tokens = cache.tokens_many(test.title.tolist(), config)
-    scored = {f"Conv1D ({config.label}, {hp.output})": baselines.evaluate_scorer(tagger, test_tokens, test_tags)}
-    tfidf = baselines.TfidfBaseline(min_tag_count=hp.min_tag_count).fit(train_tokens, train.tags.tolist())
-    scored["TF-IDF + logistic regression (same tokens)"] = baselines.evaluate_scorer(tfidf, test_tokens, test_tags)
+    train_tags, test_tags = train.tags.tolist(), test.tags.tolist()
+    # The baseline fits in a thread while Keras trains: scikit-learn's solver and TensorFlow's kernels
+    # both run outside the GIL, and a small Conv1D leaves room on the cores (`make bench` measures it).
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-baseline")
+    baseline = pool.submit(baselines.tfidf_scores, train_tokens, train_tags, test_tokens, test_tags, hp.min_tag_count)
+    try:
+        tagger = train_tagger(train_tokens, train_tags, config, hp, data_info=data_info,
+                              progress=progress, should_stop=should_stop)
+        scored = {f"Conv1D ({config.label}, {hp.output})": baselines.evaluate_scorer(tagger, test_tokens, test_tags),
+                  "TF-IDF + logistic regression (same tokens)": baseline.result()}
+    finally:
+        pool.shutdown(wait=False)  # a stopped run doesn't wait for the baseline it no longer needs
     for name, other in (compare_with or {}).items():
         scored[name] = baselines.evaluate_scorer(other, other.tokens_many(test.title.tolist()), test_tags)
     results = pd.DataFrame.from_dict(scored, orient="index")
@@ -237,3 +266,34 @@ def run_experiment(train: pd.DataFrame, test: pd.DataFrame, config: TokenConfig,
     tagger.metadata["metrics"] = {"heldout": scored[names[0]], "baseline": scored[names[1]],
                                   "heldout_rows": len(test)}
     return Experiment(tagger, results)
+
+
+def train_on_all_rows(df: pd.DataFrame, config: TokenConfig, hp: HParams, *, data_info: dict | None = None,
+                      progress=None) -> Experiment:
+    """Measure a recipe on the fixed split, then train it on every row with what the split chose.
+
+    The *twin* trains on the split's training rows (early stopping and the threshold are picked on
+    its own validation rows) and is scored on the held-out rows beside the baseline. The final model
+    then trains on all rows for the twin's best number of epochs and keeps the twin's threshold, so
+    nothing about it is tuned on the rows its numbers come from. The numbers in the final model's
+    metadata are the twin's, and say so; the twin is saved with it (`Tagger.twin`).
+    """
+    train, test = holdout_split(df)
+    exp = run_experiment(train, test, config, hp, data_info={**(data_info or {}), "part": "split training rows"},
+                         progress=progress)
+    twin = exp.tagger
+    epochs = best_epoch(twin.metadata["history"], hp.monitor)
+    final_hp = dataclasses.replace(hp, epochs=epochs, validation_split=0.0)
+    tokens = cache.tokens_many(df.title.tolist(), config)
+    final = train_tagger(tokens, df.tags.tolist(), config, final_hp,
+                         data_info={**(data_info or {}), "part": "all rows"}, progress=progress)
+    final.threshold = final.metadata["threshold"] = twin.threshold
+    final.metadata["metrics"] = {
+        **twin.metadata["metrics"],
+        "measured_by": "the split-trained twin (saved in split/): trained on the first "
+                       f"{len(train):,} rows, scored on the last {len(test):,}",
+    }
+    final.metadata["recipe"] = {"epochs_from_twin": epochs, "threshold_from_twin": twin.threshold,
+                                "twin_hparams": hp.to_dict()}
+    final.twin = twin
+    return Experiment(final, exp.results)

@@ -8,7 +8,11 @@ Both expose `tags`, `threshold` and `predict_proba(token_lists)`, like the Keras
 
 from __future__ import annotations
 
-from collections import Counter
+import hashlib
+import json
+import threading
+import warnings
+from collections import Counter, OrderedDict
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -32,9 +36,9 @@ class TfidfBaseline:
     def fit(self, token_lists, tag_lists) -> "TfidfBaseline":
         columns = TagColumns.learn(tag_lists, self.min_tag_count)
         self.tags = columns.tags
-        # Not int8: scikit-learn's LabelBinarizer (inside OneVsRest) scrambles an int8 indicator matrix with
-        # more than 127 columns, and every tag then learns another tag's rows.
-        y = columns.multi_hot(tag_lists).astype(np.int32)
+        # Integer labels: scikit-learn 1.9's OneVsRestClassifier scrambles the columns of an int8 indicator
+        # matrix (tests/test_baselines.py would catch it), so no narrow dtypes here.
+        y = columns.multi_hot(tag_lists).astype(np.int64)
         # Tags of the training rows are all present by construction, but the vectorizer can't take
         # an empty corpus: guard with a clear error instead of sklearn's.
         if not any(token_lists):
@@ -44,10 +48,13 @@ class TfidfBaseline:
         rng = np.random.default_rng(self.seed)
         val = rng.random(len(token_lists)) < 0.1
         fit_rows = ~val if val.any() and (~val).any() else np.ones(len(token_lists), bool)
-        # Columns with no positive example make liblinear refuse; a constant column scores 0.
-        self.model = OneVsRestClassifier(
-            LogisticRegression(C=self.C, solver="liblinear"), n_jobs=1
-        ).fit(x[fit_rows], y[fit_rows])
+        # A column with no positive example in the fit rows (its tag sits only in the threshold rows)
+        # becomes a constant 0, which is right; scikit-learn warns about each, which is noise here.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
+            self.model = OneVsRestClassifier(
+                LogisticRegression(C=self.C, solver="liblinear"), n_jobs=1
+            ).fit(x[fit_rows], y[fit_rows])
         self.threshold = (
             metrics.best_threshold([tag_lists[i] for i in np.flatnonzero(val)], self.tags,
                                    self.model.predict_proba(x[val]))
@@ -75,7 +82,43 @@ class MostFrequentBaseline:
 
 
 def evaluate_scorer(scorer, token_lists, true_tags) -> dict:
-    """Headline numbers of any scorer (baseline or tagger) on token lists."""
+    """Headline numbers of any scorer (baseline or tagger) on token lists.
+
+    A row with no tokens predicts nothing, whatever the scorer would make of an empty input, and so
+    does a row the scorer itself leaves all zeros (the Conv1D, when it knows none of the words)."""
     probs = scorer.predict_proba(token_lists)
-    return metrics.evaluate_probabilities(true_tags, scorer.tags, probs, scorer.threshold,
-                                          has_tokens=[bool(t) for t in token_lists])
+    says_something = np.array([bool(t) for t in token_lists], dtype=bool) & probs.any(axis=1)
+    return metrics.evaluate_probabilities(true_tags, scorer.tags, probs, scorer.threshold, has_tokens=says_something)
+
+
+# Scores of the TF-IDF baseline by the content of its rows: a demo server is asked to compare retrains on
+# the same slice again and again, and refitting ~700 logistic regressions each time costs more than
+# training the Conv1D. Bounded, and per process (the server's), like Streamlit's own caches.
+_TFIDF_SCORES: OrderedDict[str, dict] = OrderedDict()
+_TFIDF_LOCK = threading.Lock()
+TFIDF_CACHE_SIZE = 16
+
+
+def _content_key(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+        h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count: int = 2) -> dict:
+    """The TF-IDF baseline's headline numbers on held-out rows, fitted once per distinct set of rows."""
+    key = _content_key([list(t) for t in train_tokens], [list(t) for t in train_tags],
+                       [list(t) for t in test_tokens], [list(t) for t in test_tags], min_tag_count)
+    with _TFIDF_LOCK:
+        if key in _TFIDF_SCORES:
+            _TFIDF_SCORES.move_to_end(key)
+            return dict(_TFIDF_SCORES[key])
+    model = TfidfBaseline(min_tag_count=min_tag_count).fit(train_tokens, train_tags)
+    scores = evaluate_scorer(model, test_tokens, test_tags)
+    with _TFIDF_LOCK:
+        _TFIDF_SCORES[key] = scores
+        while len(_TFIDF_SCORES) > TFIDF_CACHE_SIZE:
+            _TFIDF_SCORES.popitem(last=False)
+    return dict(scores)

@@ -17,8 +17,7 @@ from tagger.app import browse, filter_stats, model_report, story
 from tagger.data import loaders
 from tagger.model.predictor import ModelError
 from tagger.store.registry import Registry
-from tagger.text import cache
-from tagger.text import tokens as tok
+from tagger.text import cache, tokens as tok
 
 
 class Unavailable(RuntimeError):
@@ -153,32 +152,34 @@ def _keep_keras_state() -> None:
     keras.backend.clear_session = lambda *args, **kwargs: None
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=6)
-def _load_tagger(path: str, stamp: int):
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load_tagger(path: str, stamp: int, twin: bool):
     from tagger.model.predictor import Tagger
 
     _keep_keras_state()
-    return Tagger.load(path)
+    return Tagger.load(path, twin=twin)
 
 
 def registry() -> Registry:
     return Registry()  # reads TAGGER_MODELS each time, so tests can point it elsewhere
 
 
-def load_tagger(name: str):
+def load_tagger(name: str, twin: bool = False):
+    """A registry model; with `twin`, the model that scores it against the project's true tags: its
+    split-trained twin when it has one (a model trained on every row has seen all of them)."""
     reg = registry()
     path = reg.path(name)
     try:
-        return _load_tagger(str(path), _model_stamp(path))
+        return _load_tagger(str(path), _model_stamp(path), twin)
     except (OSError, ModelError) as e:
         raise Unavailable(f"Model {name!r} can't be used: {e}") from None
 
 
 def load_model(ref):
-    """A model by its `reference.ModelRef` (a directory that may lie outside the registry)."""
+    """A model by its `reference.ModelRef`: its split-trained twin when the reference says so and it has one."""
     path = Path(ref.path)
     try:
-        return _load_tagger(str(path), _model_stamp(path))
+        return _load_tagger(str(path), _model_stamp(path), ref.twin)
     except (OSError, ModelError) as e:
         raise Unavailable(f"Model {ref.name!r} can't be used: {e}") from None
 

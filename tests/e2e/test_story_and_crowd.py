@@ -12,8 +12,7 @@ import re
 from playwright.sync_api import expect
 
 from bench.server import StreamlitServer, free_port
-from tagger.app import crowd, quiz
-from tagger.app import story as st_story
+from tagger.app import crowd, quiz, story as st_story
 from tagger.store.answers import FILENAME, AnswerStore
 from tests.e2e.conftest import OUTPUT, VIEWPORT, BrowserApp, server_env
 
