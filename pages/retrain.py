@@ -110,11 +110,11 @@ def history_charts(history: list[dict]) -> tuple[alt.Chart, alt.Chart]:
     return loss_chart, p1_chart
 
 
-def show_progress(job: jobs.TrainingJob) -> None:
+def show_progress(job: jobs.BackgroundJob) -> None:
     snap = job.snapshot()
     st.progress(min(snap.fraction, 1.0), text=f"{snap.phase} · batch {snap.batch} of {snap.batches or '…'} · "
                                               f"{snap.elapsed:.0f} s of at most {job.max_seconds:.0f} s")
-    if snap.history:
+    if snap.history and snap.kind == jobs.TRAINING:
         for col, chart in zip(st.columns(2), history_charts(snap.history), strict=False):
             col.altair_chart(chart, width="stretch")
     if job.owned_by(session.session_id()):
@@ -125,7 +125,7 @@ def show_progress(job: jobs.TrainingJob) -> None:
 
 
 @st.fragment(run_every=1.0)
-def watch(job: jobs.TrainingJob) -> None:
+def watch(job: jobs.BackgroundJob) -> None:
     """Redraws the progress every second while the run goes on (with Stop for its owner); a full rerun when it
     ends shows the result."""
     if job.running:
@@ -225,8 +225,12 @@ questions = session.questions_or_stop()
 my_job: jobs.TrainingJob | None = st.session_state.get("retrain_job")
 other = jobs.running()
 if other is not None and not other.owned_by(session.session_id()):
-    st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
-               "Models meanwhile; training here opens again when their run ends.")
+    if other.kind == jobs.REPLAY:
+        st.warning("The Story page is replaying the original network on this server right now (under a minute). "
+                   "Training here opens again when it ends.")
+    else:
+        st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
+                   "Models meanwhile; training here opens again when their run ends.")
     watch(other)
     st.stop()
 

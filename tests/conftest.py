@@ -1,4 +1,5 @@
-"""Shared fixtures: a scratch model registry, so no test ever changes the real `models/`.
+"""Shared fixtures: a scratch model registry, so no test ever changes the real `models/`, and a scratch
+state folder (TAGGER_STATE_DIR) for every test, so no test writes answers into the repository's `.state/`.
 
 `scratch_registry` copies the shipped models into a temporary folder and points TAGGER_MODELS at it.
 It always adds `tiny-all-words`, a small model (trained once per test session) that keeps every word
@@ -45,6 +46,14 @@ def _data_path() -> Path:
     if path is None or not Path(path).is_file():
         pytest.fail(f"the cooking questions are missing ({path}): data/cooking.csv.gz ships with the repository")
     return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def scratch_state(tmp_path, monkeypatch) -> Path:
+    """Every test's own state folder: the quiz's answers database lands here, never in the repo."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("TAGGER_STATE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

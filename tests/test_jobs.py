@@ -4,6 +4,7 @@ import pytest
 
 from tagger.app import jobs, slices
 from tagger.model.network import HParams
+from tagger.model.replay import ReplaySettings
 from tagger.text import tokens as tok
 
 
@@ -84,3 +85,32 @@ def test_a_run_belongs_to_its_session(small_split):
         assert job.stop_for("session-a")
         snap = _finish(job)
     assert snap.status == jobs.STOPPED
+
+
+def test_a_replay_finishes_with_keras_accuracy_per_epoch(questions):
+    job = jobs.start_replay(questions.head(500), ReplaySettings(epochs=2), owner="me")
+    snap = _finish(job)
+    assert snap.status == jobs.DONE and snap.kind == jobs.REPLAY and job.owner == "me"
+    assert [row["epoch"] for row in snap.history] == [1, 2]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy"} <= set(snap.history[0])
+    assert job.result.final == snap.history[-1] and len(job.result.test_rows) == 165  # 33 % of 500
+
+
+def test_a_replay_and_a_training_run_never_run_at_once(small_split, questions):
+    replaying = jobs.start_replay(questions.head(2000), ReplaySettings(epochs=jobs.MAX_EPOCHS), owner="me")
+    try:
+        with pytest.raises(jobs.JobBusy, match="replay of the original network"):
+            _start(small_split)
+    finally:
+        replaying.stop()
+        snap = _finish(replaying)
+    assert snap.status == jobs.STOPPED
+    training = _start(small_split, epochs=10)
+    try:
+        with pytest.raises(jobs.JobBusy, match="training run"):
+            jobs.start_replay(questions.head(400), ReplaySettings(epochs=1), owner="me")
+    finally:
+        training.stop()
+        _finish(training)
+    with pytest.raises(ValueError, match="over the limit"):
+        jobs.start_replay(questions.head(50), ReplaySettings(epochs=jobs.MAX_EPOCHS + 1), owner="me")

@@ -1,4 +1,5 @@
-"""Where things live: the repository, the shipped models, the tagging cache, the data and NLTK's data.
+"""Where things live: the repository, the shipped models, the tagging cache, the state folder, the story's
+numbers, the data and NLTK's data.
 
 The repository carries everything it needs to run (`data/`, `nltk_data/`, `models/`), so a bare clone works
 with no settings. Every location can be overridden by an environment variable, so tests and deployments can
@@ -36,6 +37,15 @@ def secrets_files() -> list[Path]:
         if path not in found:
             found.append(path)
     return found
+
+def state_dir() -> Path:
+    """The writable folder for what the app keeps between visits (the quiz's answers database)."""
+    return Path(os.environ.get("TAGGER_STATE_DIR", REPO / ".state"))
+
+
+def story_file() -> Path:
+    """The Story page's computed numbers (`python -m tagger story` writes them; the repo ships them)."""
+    return Path(os.environ.get("TAGGER_STORY", REPO / "docs" / "story.json"))
 
 
 def setup_nltk_data() -> None:

@@ -43,12 +43,15 @@ def copy_registry(target: Path) -> Path:
     return target
 
 
-def server_env(models: Path, no_secrets: Path, **settings: str) -> dict:
+def server_env(models: Path, no_secrets: Path, state: Path | None = None, **settings: str) -> dict:
     """The test's environment for a server over `models`, in local mode with default quotas unless `settings`
     (e.g. TAGGER_ADMIN_PASSWORD) say otherwise. (Session-scoped servers start before the per-test
-    `local_mode` fixture applies, so the same settings are cleared here.)"""
+    `local_mode` fixture applies, so the same settings are cleared here.) `state` is the folder of the
+    answers database: the servers' own, shared by restarts."""
     env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
     env.update(TAGGER_MODELS=str(models), TAGGER_SECRETS=str(no_secrets), **settings)
+    if state is not None:
+        env["TAGGER_STATE_DIR"] = str(state)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The tagging cache (TAGGER_CACHE, default .cache/) is kept: tagging all 12k titles takes a minute.
     return env
@@ -62,8 +65,15 @@ def e2e_registry(tmp_path_factory, questions):  # `questions` skips the session 
 
 
 @pytest.fixture(scope="session")
-def app_server(e2e_registry, no_secrets):
-    server = StreamlitServer(free_port(), server_env(e2e_registry, no_secrets), OUTPUT / "e2e-server.log")
+def e2e_state(tmp_path_factory) -> Path:
+    """The state folder every e2e server of the session uses (a restarted server finds the same answers)."""
+    return tmp_path_factory.mktemp("e2e-state")
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_registry, no_secrets, e2e_state):
+    server = StreamlitServer(free_port(), server_env(e2e_registry, no_secrets, e2e_state),
+                             OUTPUT / "e2e-server.log")
     try:
         server.wait_healthy()
         yield server
