@@ -322,10 +322,22 @@ class Bench:
                         "value": f"{whole['ratio']:.2f} ({whole['conv1d_median_s']:.1f} s vs "
                                  f"{whole['fasttext_median_s']:.1f} s)",
                         "met": whole["ratio"] <= TARGETS["train_ratio_vs_fasttext"]})
+        outputs = {r["key"]: r.get("output", "sigmoid") for r in self.results.get("quality", [])}
         for v in self.results.get("versus_best_peer", []):
-            out.append({"target": f"{v['key']} ({v['tokens']}) ahead of the best peer on P@1 and R@5",
+            ahead = v["p_at_1_vs_best_peer"] > 0 and v["r_at_5_vs_best_peer"] > 0
+            # The softmax model is the original question's head and the single networks are the ensembles'
+            # parts: shown beside the peers for comparison, not held to the target.
+            compared_only = outputs.get(v["key"]) == "softmax" or v["key"].endswith("(1 member)")
+            out.append({"target": f"{v['key']} ({v['tokens']}) ahead of the best peer on P@1 and R@5"
+                                  + (" (for comparison)" if compared_only else ""),
                         "value": f"P@1 {v['p_at_1_vs_best_peer']:+.3f}, R@5 {v['r_at_5_vs_best_peer']:+.3f}",
-                        "met": v["p_at_1_vs_best_peer"] > 0 and v["r_at_5_vs_best_peer"] > 0})
+                        "met": None if compared_only else ahead})
+        nouns = next((r for r in self.results.get("quality", []) if r["kind"] == "conv1d" and r.get("members") == 1
+                      and r["tokens"] == tok.TokenConfig().label and r.get("output", "sigmoid") == "sigmoid"), None)
+        if nouns:
+            out.append({"target": f"one network on NN,NNS,VBG ({nouns['key']}) P@1 >= {TARGETS['nouns_p_at_1']}",
+                        "value": f"{nouns['p_at_1']:.3f} ± {nouns['p_at_1_std']:.3f}",
+                        "met": nouns["p_at_1"] >= TARGETS["nouns_p_at_1"]})
         self.results["targets"] = out
 
     def run(self) -> dict:
