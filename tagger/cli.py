@@ -15,6 +15,7 @@ from tagger.core import paths
 from tagger.data import loaders
 from tagger.data.split import fingerprint, holdout_split
 from tagger.text import cache, tokens as tok
+from tagger.text.pool import PoolError
 
 
 class UsageError(Exception):
@@ -275,7 +276,7 @@ def main(argv=None) -> int:
     except Exception as e:  # the CLI's promise: one line, no traceback
         from tagger.model.predictor import ModelError
 
-        known = (UsageError, loaders.DataError, tok.TokenizerError, ModelError, ValueError, OSError)
+        known = (UsageError, loaders.DataError, tok.TokenizerError, PoolError, ModelError, ValueError, OSError)
         msg = str(e) if isinstance(e, known) else f"{e.__class__.__name__}: {e}"
         print(f"error: {msg.splitlines()[0] if msg else e.__class__.__name__}", file=sys.stderr)
         return 2
