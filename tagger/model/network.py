@@ -37,6 +37,7 @@ OUTPUTS = ("sigmoid", "softmax")
 MONITORS = ("p_at_1", "p_at_1+r_at_5")
 MAX_MEMBERS = 8
 LOOKUP_LAYER = "token_lookup"
+CORE_MODEL = "conv1d_tagger"
 
 
 @dataclass
@@ -158,7 +159,7 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
                for i in range(hp.members)]
     trainer = keras.Model(ids, members, name="conv1d_members")
     scores = members[0] if hp.members == 1 else layers.Average(name="ensemble")(members)
-    core = keras.Model(ids, scores, name="conv1d_tagger")
+    core = keras.Model(ids, scores, name=CORE_MODEL)
 
     lookup = layers.StringLookup(vocabulary=list(vocabulary), mask_token=PAD, num_oov_indices=1,
                                  name=LOOKUP_LAYER)
@@ -170,6 +171,11 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
 def lookup_of(model):
     """The StringLookup of a (loaded) tokens -> probabilities model."""
     return model.get_layer(LOOKUP_LAYER)
+
+
+def core_of(model):
+    """The token ids -> probabilities network inside a (loaded) tokens -> probabilities model."""
+    return model.get_layer(CORE_MODEL)
 
 
 def loss(hp: HParams):
