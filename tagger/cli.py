@@ -108,7 +108,7 @@ def _train_streamed(args, path: Path, config, hp) -> None:
 
 def _train_distributed(args, path: Path, config, hp) -> None:
     """`train --workers N`: N local worker processes under MultiWorkerMirroredStrategy, data streamed."""
-    from tagger.model import distributed
+    from tagger.model import distributed, streaming
 
     if args.workers < 1 or args.workers > distributed.MAX_WORKERS:
         raise UsageError(f"--workers must be between 1 and {distributed.MAX_WORKERS}")
@@ -127,7 +127,7 @@ def _train_distributed(args, path: Path, config, hp) -> None:
     run.tagger.metadata["name"] = out.name
     run.tagger.save(out, overwrite=args.overwrite)
     stats = {**run.stats, "seconds": round(time.perf_counter() - start, 1),
-             "peak_rss_mb": round(distributed.streaming.peak_rss_mb(), 1), "out": str(out)}
+             "peak_rss_mb": round(streaming.peak_rss_mb(), 1), "out": str(out)}
     print(json.dumps(stats))
 
 

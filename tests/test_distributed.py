@@ -120,9 +120,10 @@ def _lines(stream, into: queue.Queue):
     into.put(None)
 
 
-def test_a_worker_killed_mid_run_fails_the_run_with_one_clear_line(data, tmp_path):
-    out = tmp_path / "never"
-    # A CSV this time (the loader streams any data file), and far more epochs than the test waits for.
+def _long_run_until(data, out, until: str):
+    """Start a 2-worker CLI run far longer than any test waits for; return once a stderr line starts
+    with `until`: (process, {rank: pid}, the stderr line queue)."""
+    # A CSV this time: the loader streams any data file.
     proc = subprocess.Popen([sys.executable, "-m", "tagger", "train", "--workers", "2", "--data", data["source"],
                              "--out", out, "--epochs", "200", "--embedding-dim", "16", "--filters", "16",
                              "--deadline", str(BOUND_S - 60)],
@@ -131,15 +132,20 @@ def test_a_worker_killed_mid_run_fails_the_run_with_one_clear_line(data, tmp_pat
     threading.Thread(target=_lines, args=(proc.stderr, lines), daemon=True).start()
     pids, seen, end = {}, [], time.monotonic() + BOUND_S
     try:
-        while True:
+        while not (any(ln.startswith(until) for ln in seen) and len(pids) == 2):
             line = lines.get(timeout=max(1.0, end - time.monotonic()))
-            assert line is not None, f"the run ended before training: {seen[-5:]}"
+            assert line is not None, f"the run ended early: {seen[-5:]}"
             seen.append(line)
             if line.startswith("worker ") and " ready (pid " in line:
                 pids[int(line.split()[1])] = int(line.split("(pid ")[1].split(")")[0])
-            if line.startswith("the first step is done"):
-                break
-        os.kill(pids[1], signal.SIGKILL)
+        return proc, pids, lines
+    except BaseException:
+        proc.kill()
+        raise
+
+
+def _finish(proc, lines) -> list[str]:
+    try:
         proc.wait(timeout=BOUND_S)
     finally:
         if proc.poll() is None:
@@ -147,11 +153,27 @@ def test_a_worker_killed_mid_run_fails_the_run_with_one_clear_line(data, tmp_pat
     rest = []
     while (line := lines.get(timeout=30)) is not None:
         rest.append(line)
+    return rest
+
+
+def test_a_worker_killed_mid_run_fails_the_run_with_one_clear_line(data, tmp_path):
+    out = tmp_path / "never"
+    proc, pids, lines = _long_run_until(data, out, "the first step is done")
+    os.kill(pids[1], signal.SIGKILL)
+    rest = _finish(proc, lines)
     assert proc.returncode == 2
     assert rest and rest[-1].startswith("error: worker 1 was killed by SIGKILL at step "), rest[-3:]
     assert "nothing was saved" in rest[-1] and not any("Traceback" in ln for ln in rest)
     assert not out.exists()
     assert not Path(f"/proc/{pids[0]}").exists()  # the survivor was stopped, not left waiting
+
+
+def test_a_terminated_launcher_takes_its_workers_with_it(data, tmp_path):
+    proc, pids, lines = _long_run_until(data, tmp_path / "never", "worker 1 ready")
+    proc.send_signal(signal.SIGTERM)
+    rest = _finish(proc, lines)
+    assert proc.returncode == 2 and rest[-1].startswith("error: the launcher was terminated (SIGTERM)"), rest[-3:]
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids.values())
 
 
 def test_worker_options_are_checked_before_any_work(data, tmp_path):

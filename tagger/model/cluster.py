@@ -167,10 +167,31 @@ def run_cluster(job_path, n_workers: int, log_dir, *, deadline_s: float | None =
     """
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
+    restore = _raise_on_sigterm()
+    try:
+        return _run(Path(job_path), n_workers, log_dir, deadline_s, stall_timeout_s, on_event)
+    finally:
+        restore()
+
+
+def _raise_on_sigterm() -> Callable[[], None]:
+    """While the cluster runs, a SIGTERM to the launcher stops the workers too (they run in their own
+    session, so nothing else would reach them); returns what undoes it."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None  # signal handlers can only be set from the main thread
+
+    def terminated(signum, frame):
+        raise ClusterError("the launcher was terminated (SIGTERM); the workers were stopped; nothing was saved")
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
+def _run(job_path: Path, n_workers: int, log_dir: Path, deadline_s, stall_timeout_s, on_event) -> dict:
     ports = free_ports(n_workers)
     start = last_event = time.monotonic()
     events: queue.Queue = queue.Queue()
-    workers = [_start(rank, n_workers, ports, Path(job_path), log_dir) for rank in range(n_workers)]
+    workers = [_start(rank, n_workers, ports, job_path, log_dir) for rank in range(n_workers)]
     readers = [threading.Thread(target=_read, args=(w, events), daemon=True) for w in workers]
     for r in readers:
         r.start()

@@ -102,6 +102,7 @@ def prepare(path, config: tok.TokenConfig, hp: HParams, workers: int, work_dir, 
            "hparams": hp.to_dict(), "shards": shards,
            "shard_rows": rows, "steps_per_epoch": steps, "model_path": str(work_dir / "model.keras"),
            "threads": max(1, pool.available_cores() // workers), "collective_timeout_s": COLLECTIVE_TIMEOUT_S}
+    Path(job["model_path"]).unlink(missing_ok=True)  # a reused work dir: never mistake an old model for this run's
     job_path = work_dir / "job.json"
     atomic.write_json(job_path, job)
     return Prepared(spool, vocab, job_path, job)
