@@ -112,6 +112,7 @@ def test_a_plain_tensorflow_process_serves_the_export_like_the_app(exported, hel
     got = np.asarray(answer["outputs"], dtype=np.float32)
     expected = tagger.predict_proba(held_out_tokens)
     assert got.shape == expected.shape
+    print(f"plain TensorFlow vs the app: largest difference {np.abs(got - expected).max():.2g}")
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
     assert not got[len(held_out_tokens) - 4].any()  # the row with no tokens scores zeros, as in the app
 
