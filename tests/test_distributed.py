@@ -181,6 +181,8 @@ def test_worker_options_are_checked_before_any_work(data, tmp_path):
     assert r.returncode == 2 and r.stderr.strip() == "error: --workers must be between 1 and 16"
     r = cli("train", "--workers", "2", "--data", data["posts"], "--out", tmp_path / "x", "--eval-data", data["source"])
     assert r.returncode == 2 and "--eval-data needs the single-process path" in r.stderr
+    r = cli("train", "--workers", "2", "--data", tmp_path / "missing.xml", "--out", tmp_path / "x")
+    assert r.returncode == 2 and r.stderr.strip().endswith("missing.xml: file not found")
     (tmp_path / "exists").mkdir()
     r = cli("train", "--workers", "2", "--data", data["posts"], "--out", tmp_path / "exists")
     assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
