@@ -301,7 +301,7 @@ def summarize(results: list[Result]) -> dict:
 
 
 async def run(args) -> dict:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import TimeoutError as PlaywrightTimeout, async_playwright
 
     timeout_ms = args.request_timeout * 1000
     rng = random.Random(args.seed)
@@ -394,8 +394,10 @@ async def run(args) -> dict:
             report["phases"][f"concurrent + retrain ({args.sessions} sessions)"] = phase
             if phase["retrain_at_end"].startswith("running"):
                 stop = trainer.get_by_test_id("stMain").get_by_role("button", name="Stop training")
-                if await stop.count():
-                    await stop.click()
+                try:
+                    await stop.click(timeout=10_000)
+                except PlaywrightTimeout:
+                    pass  # the run ended between the check and the click, and its Stop button went with it
             memory.mark("after")
             await asyncio.sleep(2)
             report["retrain_phase_wall_s"] = round(time.monotonic() - t_train, 1)

@@ -60,7 +60,8 @@ class Bench:
     def load(self):
         path = loaders.default_data_path(self.args.data)
         if path is None or not Path(path).exists():
-            raise SystemExit("error: no data: pass --data CSV or set TAGGER_DATA")
+            raise SystemExit(f"error: no data: pass --data CSV or set TAGGER_DATA (the default, {paths.DATA_FILE}, "
+                             "is missing)")
         df = loaders.load_questions(path)
         if self.quick:
             df = df.head(self.args.quick_rows).reset_index(drop=True)

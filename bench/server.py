@@ -21,9 +21,10 @@ def free_port() -> int:
 
 
 class StreamlitServer:
-    """`streamlit run app.py` as a child process; `stop()` ends it (and only it)."""
+    """`streamlit run app.py` as a child process; `stop()` ends it (and only it). `root` is the checkout it
+    runs from (this one by default; the bare-clone test passes a fresh clone)."""
 
-    def __init__(self, port: int, env: dict, log_path: Path, extra_args: tuple[str, ...] = ()):
+    def __init__(self, port: int, env: dict, log_path: Path, extra_args: tuple[str, ...] = (), root: Path = REPO):
         self.port, self.log_path = port, log_path
         self.url = f"http://127.0.0.1:{port}"
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
@@ -32,7 +33,7 @@ class StreamlitServer:
                "--server.fileWatcherType", "none", *extra_args]
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout

@@ -6,12 +6,14 @@ import streamlit as st
 
 from tagger.app import model_report
 from tagger.store.registry import RegistryError
-from tagger.ui import cached, safe, session
+from tagger.ui import cached, navigation, safe, session
+
+navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
 
 def activate(name: str) -> None:
     try:
-        cached.registry().activate(name)
+        cached.registry().activate(name, grant=session.admin_grant())
     except RegistryError as e:
         session.flash(f"Not activated: {e}", "error")
         return
@@ -21,7 +23,7 @@ def activate(name: str) -> None:
 
 def delete(name: str) -> None:
     try:
-        cached.registry().delete(name)
+        cached.registry().delete(name, grant=session.admin_grant())
     except (RegistryError, OSError) as e:
         session.flash(f"Not deleted: {e}", "error")
         return
@@ -73,13 +75,18 @@ session_model = session.model_name()
 chosen = st.selectbox("Model", names, key="models_chosen",
                       index=names.index(session_model) if session_model in names else 0)
 entry = next(e for e in entries if e.name == chosen)
+admin = session.is_admin()  # the registry enforces it; the buttons only show it
 a, b, c = st.columns([1, 2, 1], vertical_alignment="bottom")
 a.button("Activate", type="primary", on_click=activate, args=(chosen,),
-         disabled=chosen not in usable or chosen == active,
+         disabled=not admin or chosen not in usable or chosen == active,
          help="Make it the server's default model and the model this session uses.")
-confirm = b.checkbox(f"Yes, delete {chosen} for everyone", key="models_confirm_delete", disabled=entry.shipped)
-c.button("Delete", on_click=delete, args=(chosen,), disabled=entry.shipped or not confirm,
+confirm = b.checkbox(f"Yes, delete {chosen} for everyone", key="models_confirm_delete",
+                     disabled=not admin or entry.shipped)
+c.button("Delete", on_click=delete, args=(chosen,), disabled=not admin or entry.shipped or not confirm,
          help="Shipped models can't be deleted." if entry.shipped else "Removes the model from the registry.")
+if not admin:
+    st.caption("Choosing the server's default model and deleting models need the admin password (in the sidebar). "
+               "To use a model yourself, pick it in the sidebar: that changes this session only.")
 if entry.shipped:
     st.caption(f"{chosen} ships with the app, so it can't be deleted.")
 if chosen == active:
@@ -92,8 +99,8 @@ if chosen not in usable:
 questions = session.questions_or_stop()
 tagger = cached.load_tagger(chosen, twin=True)
 report, curve, description = cached.per_tag(tagger)
-scorer = "its split-trained twin (the same recipe without these questions)" if tagger.is_twin else chosen
-st.caption(f"{chosen} scored by {scorer} on {description}, tags above its threshold of {tagger.threshold:.2f}. "
+by = " (by its split-trained twin: the same recipe without these questions)" if tagger.is_twin else ""
+st.caption(f"{chosen} scored{by} on {description}, tags above its threshold of {tagger.threshold:.2f}. "
            "Click a column header to sort.")
 left, right = st.columns([3, 2], gap="large")
 with left:

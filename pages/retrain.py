@@ -10,9 +10,11 @@ from tagger.app import browse, jobs, slices
 from tagger.data import loaders
 from tagger.data.split import fingerprint
 from tagger.model.network import HParams
-from tagger.store.registry import RegistryError
+from tagger.store.registry import QuotaExceeded, RegistryError
 from tagger.text import tokens as tok
-from tagger.ui import cached, safe, session
+from tagger.ui import cached, navigation, safe, session
+
+navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
 CUSTOM_POS = "custom POS tags…"
 OUTPUTS = {
@@ -108,25 +110,26 @@ def history_charts(history: list[dict]) -> tuple[alt.Chart, alt.Chart]:
     return loss_chart, p1_chart
 
 
-def show_progress(job: jobs.TrainingJob, can_stop: bool) -> None:
+def show_progress(job: jobs.BackgroundJob) -> None:
     snap = job.snapshot()
     st.progress(min(snap.fraction, 1.0), text=f"{snap.phase} · batch {snap.batch} of {snap.batches or '…'} · "
                                               f"{snap.elapsed:.0f} s of at most {job.max_seconds:.0f} s")
-    if snap.history:
+    if snap.history and snap.kind == jobs.TRAINING:
         for col, chart in zip(st.columns(2), history_charts(snap.history), strict=False):
             col.altair_chart(chart, width="stretch")
-    if can_stop:
-        st.button("Stop training", on_click=job.stop, disabled=snap.message != "",
+    if job.owned_by(session.session_id()):
+        st.button("Stop training", on_click=job.stop_for, args=(session.session_id(),), disabled=snap.message != "",
                   help="Ends the run after the current batch. Nothing is saved.")
     if snap.message and snap.status == jobs.RUNNING:
         st.caption("Stopping after the current batch…")
 
 
 @st.fragment(run_every=1.0)
-def watch(job: jobs.TrainingJob, can_stop: bool) -> None:
-    """Redraws the progress every second while the run goes on; a full rerun when it ends shows the result."""
+def watch(job: jobs.BackgroundJob) -> None:
+    """Redraws the progress every second while the run goes on (with Stop for its owner); a full rerun when it
+    ends shows the result."""
     if job.running:
-        show_progress(job, can_stop)
+        show_progress(job)
     else:
         st.rerun()
 
@@ -157,24 +160,33 @@ def show_result(job: jobs.TrainingJob) -> None:
     saved = st.session_state.get("retrain_saved")
     if saved:
         st.success(f"Saved as {saved}. It is listed on the Models page and in the sidebar.")
+        for note in st.session_state.get("retrain_notes", []):
+            st.info(safe.plain(note))
         return
     st.subheader("Save the model")
     st.session_state.setdefault("retrain_name", f"retrained-{dt.datetime.now():%Y%m%d-%H%M}")
     name = st.text_input("Model name", key="retrain_name", max_chars=64,
                          help="Letters, digits, '.', '_' or '-'; 1 to 64 characters.")
+    admin = session.is_admin()
     activate = st.checkbox("Make it the active model (the server default, and this session's model)",
-                           key="retrain_activate")
+                           key="retrain_activate", disabled=not admin,
+                           help=None if admin else "Choosing the server's default model needs the admin password.")
     if st.button("Save model", type="primary"):
         registry = cached.registry()
         try:
-            registry.save(tagger, name)
-            if activate:
-                registry.activate(name.strip())
-                session.set_model(name.strip())
+            saved = registry.save_visitor(tagger, name, session.session_id(), grant=session.admin_grant())
         except (RegistryError, OSError) as e:
-            st.error(safe.plain(f"Not saved: {e}"))
+            st.error(safe.plain(e if isinstance(e, QuotaExceeded) else f"Not saved: {e}"))
             return
-        st.session_state["retrain_saved"] = name.strip()
+        notes = [f"To keep the server within its limit of visitor models, the oldest were removed: "
+                 f"{', '.join(saved.pruned)}."] if saved.pruned else []
+        if activate:
+            try:  # saved either way; only making it the default can still be refused (the admin locked meanwhile)
+                registry.activate(saved.path.name, grant=session.admin_grant())
+                session.set_model(saved.path.name)
+            except RegistryError as e:
+                notes.append(f"Not made the active model: {e}")
+        st.session_state.update(retrain_saved=saved.path.name, retrain_notes=notes)
         st.rerun()
 
 
@@ -190,7 +202,7 @@ def start_training(spec, sliced, config, hp) -> jobs.TrainingJob | None:
     info = {"source": path.name if path else "?", "fingerprint": fingerprint(sliced), "slice": spec.to_dict()}
     try:
         job = jobs.start(train, test, config, hp, data_info=info, compare_with=compare,
-                         owner=st.session_state.get("session_id", ""))
+                         owner=session.session_id())
     except (jobs.JobBusy, ValueError) as e:
         st.error(safe.plain(e))
         return None
@@ -202,16 +214,24 @@ def start_training(spec, sliced, config, hp) -> jobs.TrainingJob | None:
 st.title("Retrain")
 st.caption("Train a new tagger on a slice of the questions, watch it learn, and compare it with the active model "
            "and a TF-IDF baseline before you keep it.")
+try:
+    saves = f" Saving: {cached.registry().save_limits()}."
+except RegistryError as e:
+    saves = f" Saving is refused until the server's setting is fixed: {safe.plain(e)}"
 st.info(f"Demo limits: at most {jobs.MAX_ROWS:,} questions, {jobs.MAX_EPOCHS} epochs and "
         f"{jobs.MAX_SECONDS // 60} minutes of training per run, and one run at a time on this server. "
-        "A run that fails or is stopped changes nothing.")
+        f"A run that fails or is stopped changes nothing.{saves}")
 questions = session.questions_or_stop()
 my_job: jobs.TrainingJob | None = st.session_state.get("retrain_job")
 other = jobs.running()
-if other is not None and other is not my_job:
-    st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
-               "Models meanwhile; training here opens again when their run ends.")
-    watch(other, can_stop=False)
+if other is not None and not other.owned_by(session.session_id()):
+    if other.kind == jobs.REPLAY:
+        st.warning("The Story page is replaying the original network on this server right now (under a minute). "
+                   "Training here opens again when it ends.")
+    else:
+        st.warning("Someone else is training a model on this server right now. You can use Suggest, Tokens and "
+                   "Models meanwhile; training here opens again when their run ends.")
+    watch(other)
     st.stop()
 
 st.header("1. Data slice")
@@ -248,7 +268,7 @@ if st.button("Start training", type="primary", disabled=bool(problems or hp_prob
 if my_job is None:
     st.caption("Choose a slice and hyperparameters, then start. Training takes from a few seconds to a few minutes.")
 elif running:
-    watch(my_job, can_stop=True)
+    watch(my_job)
 else:
     st.header("4. Result")
     show_result(my_job)

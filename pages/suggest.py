@@ -6,7 +6,9 @@ import streamlit as st
 
 from tagger.app import uploads
 from tagger.text import tokens as tok
-from tagger.ui import safe, session
+from tagger.ui import navigation, safe, session
+
+navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
 EXAMPLES = [
     "How long can I keep cooked rice in the fridge?",

@@ -6,8 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from tagger.app import browse, model_report, quiz
-from tagger.data.split import holdout_split
-from tagger.ui import cached, safe, session
+from tagger.ui import cached, crowd as crowd_ui, navigation, safe, session
+
+navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
 PAGE_SIZE = 25
 ANY_TAG, ANY_RESULT = "Any tag", "Any result"
@@ -40,13 +41,13 @@ def show_browser(tagger, questions: pd.DataFrame) -> None:
         return
     held_out, _ = model_report.evaluation_rows(scorer.metadata, questions)
     rates = browse.hit_rates(found, held_out.id)
-    parts = [f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}"]
+    hits = []
     if rates.held_out is not None:
-        parts.append(f"it hits on {rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
+        hits.append(f"{rates.held_out:.0%} of the {rates.held_out_rows:,} of these it never saw")
     if rates.trained is not None:
-        parts.append(f"and on {rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
-    st.caption("; ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "") + ". A hit: at least one of its "
-               "tags is a true tag.")
+        hits.append(f"{rates.trained:.0%} of the {rates.trained_rows:,} it trained on (optimistic)")
+    st.caption(f"{len(found):,} of {len(table):,} questions. Tags by {scored_by(tagger, scorer)}: it hits on "
+               + " and on ".join(hits) + ". A hit: at least one of its tags is a true tag.")
     n_pages = browse.page(found, 1, PAGE_SIZE)[1]
     # A new search starts again at page 1: the widget's key changes with the search.
     number = st.pagination(n_pages, key=f"browse_page|{text}|{tag}|{result}|{tagger.name}") if n_pages > 1 else 1
@@ -108,14 +109,15 @@ def show_filter_cost(tagger) -> None:
                "the title's kept tokens. A filter that drops those words makes the model guess from context.")
 
 
-def new_round(pool: pd.DataFrame, mode: str) -> None:
+def new_round(pool: pd.DataFrame, choice: str) -> None:
     board: quiz.Scoreboard = st.session_state["quiz_board"]
     rng = st.session_state.setdefault("quiz_rng", np.random.default_rng())
     row = pool.iloc[quiz.pick(len(pool), rng, board.asked)]
     st.session_state["quiz_round"] = quiz.Round(
-        row=int(row.name), mode=mode, title=row.title, tokens=list(row.tokens),
-        true_tags=list(row["true tags"]), model_tags=list(row["model tags"]))
-    st.session_state.pop("quiz_guess", None)
+        row=int(row.name), mode=quiz.mode_for(choice, rng), question_id=int(row.id), title=row.title,
+        tokens=list(row.tokens), true_tags=list(row["true tags"]), model_tags=list(row["model tags"]))
+    st.session_state["quiz_guess"] = []  # set, not deleted: the browser's widget empties too
+    st.session_state.pop("quiz_saved", None)
 
 
 def badges(words, colour="#1c83e1") -> str:
@@ -123,29 +125,55 @@ def badges(words, colour="#1c83e1") -> str:
                     f"12px;padding:2px 10px;margin:2px'>{safe.escape(w)}</span>" for w in words)
 
 
-def show_quiz(tagger, questions: pd.DataFrame) -> None:
-    st.caption("Could you tag a question from the tokens alone? Pick tags, then compare with the truth and with "
-               "the model. Questions come from the held-out part the model never trained on. Scores are F1 per "
-               "question (1 = exactly the true tags), averaged.")
-    table = cached.question_table(tagger)
-    _, held_out = holdout_split(questions)
-    pool = table.iloc[len(table) - len(held_out):]
-    if st.session_state.get("quiz_model") != tagger.name:
+def check(rnd: quiz.Round, model: str) -> None:
+    # The guess as the widget holds it now, not as it was when the button was drawn.
+    guess = st.session_state.get("quiz_guess") or []
+    if not guess or rnd.answered:
+        return
+    st.session_state["quiz_board"].answer(rnd, guess)
+    st.session_state["quiz_saved"] = quiz.save(crowd_ui.store(), rnd, crowd_ui.session_key(), model)
+
+
+def show_quiz(questions: pd.DataFrame) -> None:
+    ref = quiz.reference_model(cached.registry())
+    if ref is None:
+        st.warning("The sense-check compares you with the shipped model that sees exactly the question's tokens "
+                   "(nouns and gerunds), and this server has none. Restore models/ from the repository.")
+        return
+    try:
+        model = cached.load_model(ref)
+    except cached.Unavailable as e:
+        st.error(safe.plain(e))
+        return
+    table = cached.question_table(model)
+    pool = quiz.pool(table, questions)
+    name = quiz.model_label(ref.name, model)
+    st.caption(safe.plain(
+        f"The question's network only ever saw a title's nouns and gerunds (NN, NNS, VBG). Could you tag a question "
+        f"from those tokens alone? Each question is shown either as those tokens or as the whole title, at random, "
+        f"so both get a fair share. Your tags and those of {name}, the shipped model that sees exactly these "
+        f"tokens, are scored against the true tags: F1 per question, 1 = exactly the true tags. Questions come from "
+        f"the {len(pool):,} that {name} never trained on; this is the same test whichever model you picked in "
+        "the sidebar."))
+    if st.session_state.get("quiz_model") != name:
         # Scores compare the person with one model: another model starts a fresh scoreboard.
-        st.session_state.update(quiz_model=tagger.name, quiz_board=quiz.Scoreboard(), quiz_round=None)
+        st.session_state.update(quiz_model=name, quiz_board=quiz.Scoreboard(), quiz_round=None)
     board = st.session_state["quiz_board"]
-    mode = st.radio("Show the question as", quiz.MODES, key="quiz_mode", persist_state="session", horizontal=True)
+    choice = st.radio("Show each question as", quiz.CHOICES, key="quiz_mode", persist_state="session",
+                      horizontal=True, help="Mixed at random: each question flips a coin between tokens only "
+                                            "and the whole title. Pick one to see only that.")
     rnd = st.session_state.get("quiz_round")
-    if rnd is None or rnd.mode != mode:
-        new_round(pool, mode)
+    if rnd is None or not quiz.fits(choice, rnd.mode):
+        new_round(pool, choice)
         rnd = st.session_state["quiz_round"]
 
-    st.markdown(f"**Question {board.tallies[mode].questions + (0 if rnd.answered else 1)} ({mode.lower()})**")
-    if mode == quiz.MODES[0]:
+    number = sum(t.questions for t in board.tallies.values()) + (0 if rnd.answered else 1)
+    st.markdown(f"**Question {number} ({rnd.mode.lower()})**")
+    if rnd.mode == quiz.MODES[0]:
         if rnd.tokens:
             st.html(badges(rnd.tokens))
         else:
-            st.info("The model sees no tokens for this question: the filter dropped every word. Guess anyway!")
+            st.info("The filter dropped every word of this title: the model sees nothing. Guess anyway!")
     else:
         st.text(rnd.title)
 
@@ -153,33 +181,36 @@ def show_quiz(tagger, questions: pd.DataFrame) -> None:
     guess = st.multiselect("Your tags", all_tags, key="quiz_guess", max_selections=5, disabled=rnd.answered,
                            placeholder="Type to search the tags", help="Most frequent tags first; pick 1 to 5.")
     if not rnd.answered:
-        if st.button("Check my tags", type="primary", disabled=not guess):
-            board.answer(rnd, guess)
-            st.rerun()
+        st.button("Check my tags", type="primary", disabled=not guess, on_click=check, args=(rnd, name))
     else:
-        mine, model = quiz.f1(rnd.guess, rnd.true_tags), quiz.f1(rnd.model_tags, rnd.true_tags)
+        mine, theirs = quiz.f1(rnd.guess, rnd.true_tags), quiz.f1(rnd.model_tags, rnd.true_tags)
+        stored, message = st.session_state.get("quiz_saved") or (False, "")
+        if message:
+            (st.caption if stored else st.warning)(safe.plain(message))
         st.text(f"Title: {rnd.title}")
         cols = st.columns(3)
         cols[0].markdown("**True tags**")
         cols[0].html(badges(rnd.true_tags, "#21a356"))
         cols[1].markdown(f"**Your tags** · F1 {mine:.2f}")
         cols[1].html(badges(rnd.guess))
-        cols[2].markdown(f"**{tagger.name}'s tags** · F1 {model:.2f}")
+        cols[2].markdown(f"**{safe.plain(name)}'s tags** · F1 {theirs:.2f}")
         cols[2].html(badges(rnd.model_tags, "#9b59b6") if rnd.model_tags else "<em>nothing above its threshold</em>")
-        if mine > model:
-            st.success(f"You beat the model on this one ({mine:.2f} vs {model:.2f}).")
-        elif mine == model:
+        if mine > theirs:
+            st.success(f"You beat the model on this one ({mine:.2f} vs {theirs:.2f}).")
+        elif mine == theirs:
             st.info(f"A tie: both scored {mine:.2f}.")
         else:
-            st.warning(f"The model wins this one ({model:.2f} vs your {mine:.2f}).")
-        st.button("Next question", on_click=new_round, args=(pool, mode), type="primary")
+            st.warning(f"The model wins this one ({theirs:.2f} vs your {mine:.2f}).")
+        st.button("Next question", on_click=new_round, args=(pool, choice), type="primary")
 
-    st.subheader("Running score (this session)")
+    st.subheader("Your score (this session)")
     st.dataframe(pd.DataFrame([
-        {"mode": m, "questions": t.questions, "your mean F1": t.person_mean, f"{tagger.name} mean F1": t.model_mean}
+        {"mode": m, "questions": t.questions, "your mean F1": t.person_mean, f"{name} mean F1": t.model_mean}
         for m, t in board.tallies.items()]), hide_index=True, width="stretch",
         column_config={c: st.column_config.NumberColumn(format="%.2f")
-                       for c in ("your mean F1", f"{tagger.name} mean F1")})
+                       for c in ("your mean F1", f"{name} mean F1")})
+    st.subheader("Everyone's answers")
+    crowd_ui.draw_aggregate("tokens")
 
 
 st.title("Tokens")
@@ -193,4 +224,4 @@ with browser:
 with cost:
     show_filter_cost(tagger)
 with sense_check:
-    show_quiz(tagger, questions)
+    show_quiz(questions)

@@ -1,4 +1,4 @@
-"""Command line: `python -m tagger {train,evaluate,suggest,tokens,split,models,export}`.
+"""Command line: `python -m tagger {train,evaluate,suggest,tokens,split,models,export,story}`.
 
 Every error ends with exit status 2 and one line on stderr, never a traceback.
 """
@@ -30,7 +30,8 @@ HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_coun
 def _data_path(value: str | None) -> Path:
     path = loaders.default_data_path(value)
     if path is None:
-        raise UsageError("no data: pass --data CSV or set TAGGER_DATA (e.g. ../shared/data/cooking.csv)")
+        raise UsageError(f"no data: pass --data CSV or set TAGGER_DATA (the default, {paths.DATA_FILE}, "
+                         "is missing from this checkout)")
     return Path(path)
 
 
@@ -193,11 +194,13 @@ def cmd_split(args) -> None:
 
 
 def cmd_models(args) -> None:
+    from tagger.store import admin
     from tagger.store.registry import Registry
 
     reg = Registry()
     if args.activate:
-        reg.activate(args.activate)
+        # The command line runs on the server, beside models/: it acts as the operator (see admin.operator_grant).
+        reg.activate(args.activate, grant=admin.operator_grant())
     active = reg.active_name()
     for e in reg.entries():
         mark = "*" if e.name == active else " "
@@ -216,6 +219,26 @@ def cmd_export(args) -> None:
     out = export_savedmodel(tagger, Path(args.out), overwrite=args.overwrite)
     print(f"exported {tagger.name} to {out} (SavedModel, signature serving_default: tokens -> probabilities; "
           f"{len(tagger.tags)} tags)")
+
+
+def cmd_story(args) -> None:
+    """Compute the Story page's numbers once and write them (atomically) where the page reads them."""
+    from tagger.app import story
+
+    path = _data_path(args.data)
+    df = loaders.load_questions(path)[["id", "title", "tags"]]
+    if args.rows is not None:
+        if args.rows < 50:
+            raise UsageError("--rows must be at least 50")
+        df = df.head(args.rows).reset_index(drop=True)
+    settings = story.StorySettings.quick() if args.quick else story.StorySettings()
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    result = story.compute(df, settings=settings, source=path.name, log=log)
+    out = story.write(result, Path(args.out) if args.out else None)
+    fixed = story.model(result, "fixed")
+    print(f"wrote {out}: original network {story.pct(result['replay']['accuracy'])} accuracy "
+          f"(the question: {story.pct(story.ORIGINAL_ACCURACY)}), fixed network P@1 {story.score(fixed['p_at_1'])}, "
+          f"{result['seconds']:.0f} s")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,6 +319,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True)
     x.add_argument("--overwrite", action="store_true")
     x.set_defaults(func=cmd_export)
+
+    st = sub.add_parser("story", help="compute the Story page's numbers (docs/story.json) from the data")
+    st.add_argument("--data")
+    st.add_argument("--out", help="where to write the JSON (default: docs/story.json, or $TAGGER_STORY)")
+    st.add_argument("--rows", type=int, help="only the first N questions (a quick check, not the shipped story)")
+    st.add_argument("--quick", action="store_true", help="small networks and 2 epochs: a smoke run")
+    st.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    st.set_defaults(func=cmd_story)
     return p
 
 

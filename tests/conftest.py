@@ -1,4 +1,5 @@
-"""Shared fixtures: a scratch model registry, so no test ever changes the real `models/`.
+"""Shared fixtures: a scratch model registry, so no test ever changes the real `models/`, and a scratch
+state folder (TAGGER_STATE_DIR) for every test, so no test writes answers into the repository's `.state/`.
 
 `scratch_registry` copies the shipped models into a temporary folder and points TAGGER_MODELS at it.
 It always adds `tiny-all-words`, a small model (trained once per test session) that keeps every word
@@ -19,6 +20,23 @@ from tests.app_helpers import TINY, TINY_NOUNS, assert_clean
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "models"
+# Settings that change what the app allows; every test starts without them (see `local_mode`).
+SERVER_SETTINGS = ("TAGGER_ADMIN_PASSWORD", "TAGGER_MAX_MODELS_PER_SESSION", "TAGGER_MAX_VISITOR_MODELS")
+
+
+@pytest.fixture(scope="session")
+def no_secrets(tmp_path_factory) -> Path:
+    """A secrets.toml path that does not exist: tests never read a developer's ~/.streamlit/secrets.toml."""
+    return tmp_path_factory.mktemp("secrets") / "secrets.toml"
+
+
+@pytest.fixture(autouse=True)
+def local_mode(monkeypatch, no_secrets):
+    """Every test starts in single-user local mode with the default quotas, whatever the shell has set;
+    a test that needs an admin password or other limits sets them itself."""
+    for name in SERVER_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TAGGER_SECRETS", str(no_secrets))
 
 
 def _data_path() -> Path:
@@ -26,8 +44,16 @@ def _data_path() -> Path:
 
     path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
-        pytest.fail("the cooking questions CSV is missing: set TAGGER_DATA")
+        pytest.fail(f"the cooking questions are missing ({path}): data/cooking.csv.gz ships with the repository")
     return Path(path)
+
+
+@pytest.fixture(autouse=True)
+def scratch_state(tmp_path, monkeypatch) -> Path:
+    """Every test's own state folder: the quiz's answers database lands here, never in the repo."""
+    folder = tmp_path / "state"
+    monkeypatch.setenv("TAGGER_STATE_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +62,16 @@ def questions():
     from tagger.data import loaders
 
     return loaders.load_questions(_data_path())[["id", "title", "tags"]]
+
+
+@pytest.fixture(scope="session")
+def small_model(tmp_path_factory) -> Path:
+    """A small real model (400 questions, 1 epoch) for the registry tests to copy, trained once."""
+    from tests.core_fixtures import train_small
+
+    out = tmp_path_factory.mktemp("small-model") / "base"
+    train_small(out, rows=400, epochs=1)
+    return out
 
 
 def _train_tiny(folder: Path, name: str, rows, pos) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import site
 from pathlib import Path
 
@@ -9,14 +11,24 @@ import pytest
 
 from tagger.data import loaders
 
-SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "data" / "cooking.csv"
-
 
 def real_questions():
-    path = loaders.default_data_path() or SHARED_CSV
-    if not Path(path).exists():
-        pytest.fail(f"the shared data is missing ({path}); set TAGGER_DATA")
+    path = loaders.default_data_path()
+    if path is None or not Path(path).exists():
+        pytest.fail(f"the question data is missing ({path}): data/cooking.csv.gz ships with the repository")
     return loaders.load_questions(path)
+
+
+def registry_of(root: Path, model: Path, names: list[str], shipped: list[str]):
+    """A Registry in `root` holding copies of `model` under `names`; `shipped` lists the shipped ones (the
+    first is the default)."""
+    from tagger.store.registry import Registry
+
+    root.mkdir()
+    for name in names:
+        shutil.copytree(model, root / name)
+    (root / "shipped.json").write_text(json.dumps({"models": shipped, "default": shipped[0]}))
+    return Registry(root)
 
 
 def train_small(out: Path, rows: int = 800, epochs: int = 4, pos: str = "all", seed: int = 7):

@@ -109,7 +109,7 @@ def test_other_sessions_see_a_running_job_and_cannot_start_one(retrain_page, que
     from tagger.text import tokens as tok
 
     train, test = slices.split(slices.apply(questions, slices.SliceSpec(sample_size=3000, seed=5)))
-    job = jobs.start(train, test, tok.TokenConfig(), HParams(epochs=jobs.MAX_EPOCHS))
+    job = jobs.start(train, test, tok.TokenConfig(), HParams(epochs=jobs.MAX_EPOCHS), owner="another-session")
     try:
         at = retrain_page.run()
         clean(at)

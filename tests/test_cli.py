@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tagger.text import tokens as tok
 from tests.core_fixtures import real_questions, train_small
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,3 +94,34 @@ def test_errors_exit_2_with_one_line(tmp_path, model_dir, small_csv, args, messa
     lines = [line for line in r.stderr.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and message in lines[0], r.stderr
     assert "Traceback" not in r.stderr
+
+
+WHERE = ("import nltk, tagger; from tagger.data import loaders; "
+         "print(nltk.data.find('taggers/averaged_perceptron_tagger_eng/')); print(loaders.default_data_path())")
+
+
+def test_defaults_resolve_inside_the_repository(tmp_path):
+    """With NLTK_DATA and TAGGER_DATA unset, run from another folder with an empty home, the CLI finds the
+    data and NLTK's tagger that ship in the repository, and nothing beside it."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NLTK_DATA", "TAGGER_DATA", "TAGGER_MODELS")}
+    env.update(HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    def run(*args):
+        r = subprocess.run([sys.executable, *args], cwd=elsewhere, env=env, capture_output=True, text=True,
+                           timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    tagger_dir, data = run("-c", WHERE).split()
+    assert Path(tagger_dir) == REPO / "nltk_data" / "taggers" / "averaged_perceptron_tagger_eng"
+    assert Path(data) == REPO / "data" / "cooking.csv.gz"
+    suggested = json.loads(run("-m", "tagger", "suggest", "--json", "How long can I keep bread dough in the fridge?"))
+    assert suggested["tokens"] and suggested["tags"] and all(0 <= t["probability"] <= 1 for t in suggested["tags"])
+    title = "How much does potato starch affect a cheese sauce recipe?"
+    expected = tok.tokens(title, tok.TokenConfig.from_pos("NN,NNS,VBG"))
+    assert expected and run("-m", "tagger", "tokens", "--pos", "NN,NNS,VBG", title).split() == expected
+    assert run("-m", "tagger", "split", "--out-dir", "split").strip() == (
+        "10000 training and 2404 held-out questions in split")
+    assert (elsewhere / "split" / "train.csv").is_file()

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,25 +11,13 @@ import time
 import pytest
 
 from tagger.model.predictor import ModelError, Tagger, read_metadata
-from tagger.store.registry import Registry, RegistryError, validate_name
-from tests.core_fixtures import train_small
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("trained")
-    train_small(root / "base", rows=400, epochs=1)
-    return root / "base"
+from tagger.store.registry import RegistryError, validate_name
+from tests.core_fixtures import registry_of
 
 
 @pytest.fixture
-def registry(tmp_path, trained):
-    root = tmp_path / "models"
-    root.mkdir()
-    shutil.copytree(trained, root / "shipped-one")
-    shutil.copytree(trained, root / "other")
-    (root / "shipped.json").write_text(json.dumps({"models": ["shipped-one"], "default": "shipped-one"}))
-    return Registry(root)
+def registry(tmp_path, small_model):
+    return registry_of(tmp_path / "models", small_model, ["shipped-one", "other"], shipped=["shipped-one"])
 
 
 @pytest.mark.parametrize("name", ["", "..", "../x", "a/b", "/etc", ".hidden", "a" * 65, "spa ce", "x\x00", "é"])

@@ -13,13 +13,12 @@ from tagger.data import loaders
 from tagger.model import network, streaming
 from tagger.model.network import HParams
 from tagger.text import cache, tokens as tok
-from tests.core_fixtures import SHARED_CSV
 
 
 @pytest.fixture(scope="module")
 def posts(tmp_path_factory):
     path = tmp_path_factory.mktemp("stream") / "Posts.xml"
-    return write_synthetic_posts(path, 400, source=loaders.default_data_path() or SHARED_CSV, seed=1)
+    return write_synthetic_posts(path, 400, source=loaders.default_data_path(), seed=1)
 
 
 HP = HParams(epochs=1, embedding_dim=16, filters=32, kernel_sizes=(1, 2), batch_size=32, patience=1, seed=5)

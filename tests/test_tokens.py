@@ -92,6 +92,6 @@ def test_missing_nltk_data_says_how_to_fix(monkeypatch):
 
     monkeypatch.setattr(nltk.data, "path", [])
     monkeypatch.setenv("NLTK_DATA", "/nonexistent")
-    monkeypatch.setattr(tok.paths, "SHARED", tok.paths.REPO / "no-such-shared")
+    monkeypatch.setattr(tok.paths, "NLTK_DIR", tok.paths.REPO / "no-such-nltk_data")
     with pytest.raises(tok.TokenizerError, match="NLTK_DATA"):
         tok.tag_title("Can I freeze bread?")

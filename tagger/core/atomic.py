@@ -8,6 +8,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -74,3 +75,20 @@ def write_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = Fals
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+@contextmanager
+def locked(path: Path):
+    """Hold an exclusive lock on `path` (created if missing) for the `with` block. It serialises
+    read-then-write changes (count, save, prune) between threads and processes on one machine: flock
+    conflicts across open files even inside one process, and the lock ends with the process if it dies."""
+    import fcntl  # POSIX only, like the servers this runs on
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)

@@ -1,4 +1,4 @@
-"""Load Stack Exchange questions from CSV, Kaggle CSV, fastText or Posts.xml files.
+"""Load Stack Exchange questions from CSV, Kaggle CSV, fastText or Posts.xml files, plain or gzip-compressed.
 
 Every format ends up as the same normalised rows ``{id, title, body, tags}``;
 ``iter_questions`` streams them and ``load_questions`` collects them into a
@@ -9,9 +9,12 @@ names the file, the row or line, and the problem.
 from __future__ import annotations
 
 import csv
+import gzip
 import html
+import io
 import os
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -28,6 +31,7 @@ FORMATS = ("csv", "kaggle", "fasttext", "posts_xml")
 # column name ("\ufeffid").
 _ENCODING = "utf-8-sig"
 _LABEL = "__label__"
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class DataError(ValueError):
@@ -94,11 +98,29 @@ def _check_file(path) -> Path:
     return p
 
 
+def _open_bytes(path):
+    """The file's bytes, decompressed when it is gzip. Recognised by its first two bytes, not its name: a
+    renamed or downloaded file ("cooking.csv" that is really gzip, "data.gz" that is plain) reads the same."""
+    with open(path, "rb") as f:
+        compressed = f.read(2) == _GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _open_text(path, newline: str | None = None):
+    return io.TextIOWrapper(_open_bytes(path), encoding=_ENCODING, newline=newline)
+
+
+def _damaged(path, err: Exception) -> DataError:
+    if isinstance(err, (gzip.BadGzipFile, EOFError, zlib.error)):
+        return _error(path, f"damaged gzip file ({err or 'cut short'}); download or compress it again")
+    return _error(path, f"could not read the file ({err})")
+
+
 def _undecodable(path, err: UnicodeDecodeError) -> DataError:
     # The text reader only reports a byte offset inside its buffer; rescan
     # the raw bytes line by line to tell the user which line to fix.
     bad = err.object[err.start : err.start + 1].hex()
-    with open(path, "rb") as f:
+    with _open_bytes(path) as f:
         for lineno, raw in enumerate(f, start=1):
             try:
                 raw.decode(_ENCODING)
@@ -113,17 +135,19 @@ def _normalise_header(names) -> list[str]:
 
 
 def detect_format(path) -> str:
-    """The format, by extension and first line: .xml -> posts_xml; a line starting with '__label__' ->
-    fasttext; a CSV header with a 'content' column -> kaggle; a CSV header with title and tags -> csv.
-    Anything else -> DataError."""
+    """The format, by extension and first line: .xml (or .xml.gz) -> posts_xml; a line starting with
+    '__label__' -> fasttext; a CSV header with a 'content' column -> kaggle; a CSV header with title and
+    tags -> csv. Gzip-compressed files are read through. Anything else -> DataError."""
     p = _check_file(path)
-    if p.suffix.lower() == ".xml":
+    if p.name.lower().removesuffix(".gz").endswith(".xml"):
         return "posts_xml"
     try:
-        with open(p, encoding=_ENCODING, newline="") as f:
+        with _open_text(p, newline="") as f:
             first = f.readline()
     except UnicodeDecodeError as err:
         raise _undecodable(path, err) from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise _damaged(path, err) from None
     stripped = first.strip()
     if not stripped:
         raise _error(path, "first line is blank; expected a CSV header, a __label__ line or XML", "line 1")
@@ -145,7 +169,7 @@ def detect_format(path) -> str:
 
 
 def _iter_csv(path, fmt: str, report: LoadReport) -> Iterator[dict]:
-    with open(path, encoding=_ENCODING, newline="") as f:
+    with _open_text(path, newline="") as f:
         reader = csv.reader(f)
         try:
             header = next(reader, None)
@@ -199,7 +223,7 @@ def _iter_csv(path, fmt: str, report: LoadReport) -> Iterator[dict]:
 
 
 def _iter_fasttext(path, report: LoadReport) -> Iterator[dict]:
-    with open(path, encoding=_ENCODING) as f:
+    with _open_text(path) as f:
         for lineno, line in enumerate(f, start=1):
             words = line.split()
             if not words:
@@ -216,7 +240,7 @@ def _iter_fasttext(path, report: LoadReport) -> Iterator[dict]:
 
 
 def _iter_posts_xml(path, report: LoadReport) -> Iterator[dict]:
-    with open(path, "rb") as f:
+    with _open_bytes(path) as f:
         # Binary input lets expat honour the XML declaration's encoding.
         context = ET.iterparse(f, events=("start", "end"))
         root = None
@@ -284,6 +308,8 @@ def iter_questions(path, format: str | None = None, report: LoadReport | None = 
         yield from rows
     except UnicodeDecodeError as err:
         raise _undecodable(path, err) from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise _damaged(path, err) from None
 
     if report.rows_kept == 0:
         if report.rows_read == 0:
@@ -322,11 +348,10 @@ def load_questions(path, format: str | None = None, limit: int | None = None) ->
 
 
 def default_data_path(cli_value: str | None = None) -> Path | None:
-    """--data value, else env TAGGER_DATA, else <repo>/../shared/data/cooking.csv if it exists, else None."""
+    """--data value, else env TAGGER_DATA, else the repository's data/cooking.csv.gz if it exists, else None."""
     if cli_value:
         return Path(cli_value).expanduser()
     env = os.environ.get("TAGGER_DATA")
     if env:
         return Path(env).expanduser()
-    shared = paths.SHARED / "data" / "cooking.csv"
-    return shared if shared.is_file() else None
+    return paths.DATA_FILE if paths.DATA_FILE.is_file() else None

@@ -69,6 +69,38 @@ def predict(core, ids, batch: int = 2048) -> np.ndarray:
     return np.concatenate([np.asarray(core(ids[i:i + batch], training=False)) for i in range(0, n, batch)])
 
 
+def reporter(epochs: int, batches: int, history: list[dict], epoch_row: Callable[[object, int, dict], dict],
+             progress: Callable[[Progress], None] | None = None, should_stop: Callable[[], bool] | None = None):
+    """The Keras callback every training loop here shares (`fit`, and the replayed original network).
+
+    It polls `should_stop` after each batch (True ends the run after that batch; its `stopped` is then
+    True), reports a `Progress` after each batch and epoch, and appends `epoch_row(model, epoch, logs)`
+    to `history` at each epoch's end, before the epoch's `Progress`.
+    """
+    import keras
+
+    class Reporter(keras.callbacks.Callback):
+        stopped = False
+        epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if should_stop is not None and should_stop():
+                self.stopped = True
+                self.model.stop_training = True
+            if progress is not None:
+                progress(Progress(self.epoch, epochs, batch + 1, batches, history))
+
+        def on_epoch_end(self, epoch, logs=None):
+            history.append(epoch_row(self.model, epoch, {} if logs is None else logs))
+            if progress is not None:
+                progress(Progress(epoch + 1, epochs, batches, batches, history, epoch_done=True))
+
+    return Reporter()
+
+
 def monitored(row: dict, monitor: str) -> float:
     """The number early stopping watches, from one epoch's validation row."""
     if monitor == "p_at_1+r_at_5":
@@ -90,36 +122,22 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
     import keras
 
     history: list[dict] = []
-    state = {"epoch": 0, "stopped": False}
     loss = network.loss(hp)
     has_val = validation is not None and len(validation) > 0
 
-    class Reporter(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            state["epoch"] = epoch
+    def epoch_row(model, epoch: int, logs: dict) -> dict:
+        row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.members}
+        if has_val:
+            probs = predict(net.core, validation.ids)
+            row["val_loss"] = float(loss(validation.targets, probs))
+            ranked = metrics.rank_tags(tags, probs, 5)
+            row["val_p_at_1"] = metrics.precision_at_k(validation.true_tags, ranked, 1)
+            row["val_r_at_5"] = metrics.recall_at_k(validation.true_tags, ranked, 5)
+            logs["val_monitor"] = monitored(row, hp.monitor)  # EarlyStopping, next in line, reads it
+        return row
 
-        def on_train_batch_end(self, batch, logs=None):
-            if should_stop is not None and should_stop():
-                state["stopped"] = True
-                self.model.stop_training = True
-            if progress is not None:
-                progress(Progress(state["epoch"], hp.epochs, batch + 1, batches, history))
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = {} if logs is None else logs
-            row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.members}
-            if has_val:
-                probs = predict(net.core, validation.ids)
-                row["val_loss"] = float(loss(validation.targets, probs))
-                ranked = metrics.rank_tags(tags, probs, 5)
-                row["val_p_at_1"] = metrics.precision_at_k(validation.true_tags, ranked, 1)
-                row["val_r_at_5"] = metrics.recall_at_k(validation.true_tags, ranked, 5)
-                logs["val_monitor"] = monitored(row, hp.monitor)  # EarlyStopping, next in line, reads it
-            history.append(row)
-            if progress is not None:
-                progress(Progress(epoch + 1, hp.epochs, batches, batches, history, epoch_done=True))
-
-    callbacks = [Reporter()]
+    report = reporter(hp.epochs, batches, history, epoch_row, progress, should_stop)
+    callbacks = [report]
     if has_val:
         # Stop on the ranking we report, not on the loss: with hundreds of sigmoid outputs the
         # validation loss turns up epochs before P@1 stops improving.
@@ -128,7 +146,7 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
     train_ds = train_ds.map(network.member_targets(hp))
     net.trainer.fit(train_ds, epochs=hp.epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
                     callbacks=callbacks)  # the data shuffles itself
-    if state["stopped"]:
+    if report.stopped:
         raise TrainingStopped("training was stopped before it finished; nothing was saved")
     return history
 

@@ -101,7 +101,7 @@ def _nltk():
     except LookupError:
         raise TokenizerError(
             "NLTK's English POS tagger (averaged_perceptron_tagger_eng) is missing: set NLTK_DATA to "
-            "a folder that holds it (e.g. ../shared/nltk_data), or run "
+            f"a folder that holds it (this checkout's copy, {paths.NLTK_DIR}, is missing), or run "
             "`python -m nltk.downloader averaged_perceptron_tagger_eng`."
         ) from None
     return nltk

@@ -1,5 +1,5 @@
 """What the pages load once and share: models (`st.cache_resource`, one TensorFlow model per server) and
-questions, tagged titles and per-model tables (`st.cache_data`).
+questions, tagged titles, per-model tables and the story's numbers (`st.cache_data`).
 
 Every cache is keyed by its file's path and modification time, so a re-saved model or data file is
 never served stale.
@@ -13,7 +13,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from tagger.app import browse, filter_stats, model_report
+from tagger.app import browse, filter_stats, model_report, story
+from tagger.core import paths
 from tagger.data import loaders
 from tagger.model.predictor import ModelError
 from tagger.store.registry import Registry
@@ -28,8 +29,8 @@ class Unavailable(RuntimeError):
 def _data_file() -> Path:
     path = loaders.default_data_path()
     if path is None or not Path(path).is_file():
-        raise Unavailable("The question data is not available: set TAGGER_DATA to the cooking questions CSV "
-                          "(e.g. ../shared/data/cooking.csv) and restart the app.")
+        raise Unavailable(f"The question data is not available: {path or paths.DATA_FILE} is missing. Set "
+                          "TAGGER_DATA to a cooking questions CSV (id,title,tags; plain or gzip) and restart the app.")
     return Path(path)
 
 
@@ -173,3 +174,31 @@ def load_tagger(name: str, twin: bool = False):
         return _load_tagger(str(path), _model_stamp(path), twin)
     except (OSError, ModelError) as e:
         raise Unavailable(f"Model {name!r} can't be used: {e}") from None
+
+
+def load_model(ref):
+    """A model by its `reference.ModelRef`: its split-trained twin when the reference says so and it has one."""
+    path = Path(ref.path)
+    try:
+        return _load_tagger(str(path), _model_stamp(path), ref.twin)
+    except (OSError, ModelError) as e:
+        raise Unavailable(f"Model {ref.name!r} can't be used: {e}") from None
+
+
+# --- the story ------------------------------------------------------------------------------------
+@st.cache_data(max_entries=2)
+def _story(path: str, stamp: int) -> dict:
+    return story.load(Path(path))
+
+
+def story_numbers() -> dict:
+    """The Story page's computed numbers (docs/story.json); raises Unavailable saying how to make them."""
+    path = story.story_path()
+    try:
+        stamp = _stamp(path)
+    except OSError:
+        stamp = None  # missing or unreadable: `load` says so in words
+    try:
+        return story.load(path) if stamp is None else _story(str(path), stamp)
+    except story.StoryUnavailable as e:
+        raise Unavailable(str(e)) from None

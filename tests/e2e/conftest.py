@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bench.server import StreamlitServer, free_port
+from tests.conftest import SERVER_SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "models"
@@ -42,9 +43,15 @@ def copy_registry(target: Path) -> Path:
     return target
 
 
-def server_env(models: Path) -> dict:
-    env = dict(os.environ)
-    env["TAGGER_MODELS"] = str(models)
+def server_env(models: Path, no_secrets: Path, state: Path | None = None, **settings: str) -> dict:
+    """The test's environment for a server over `models`, in local mode with default quotas unless `settings`
+    (e.g. TAGGER_ADMIN_PASSWORD) say otherwise. (Session-scoped servers start before the per-test
+    `local_mode` fixture applies, so the same settings are cleared here.) `state` is the folder of the
+    answers database: the servers' own, shared by restarts."""
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_SETTINGS}
+    env.update(TAGGER_MODELS=str(models), TAGGER_SECRETS=str(no_secrets), **settings)
+    if state is not None:
+        env["TAGGER_STATE_DIR"] = str(state)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The tagging cache (TAGGER_CACHE, default .cache/) is kept: tagging all 12k titles takes a minute.
     return env
@@ -58,13 +65,43 @@ def e2e_registry(tmp_path_factory, questions):  # `questions` skips the session 
 
 
 @pytest.fixture(scope="session")
-def app_server(e2e_registry):
-    server = StreamlitServer(free_port(), server_env(e2e_registry), OUTPUT / "e2e-server.log")
+def e2e_state(tmp_path_factory) -> Path:
+    """The state folder every e2e server of the session uses (a restarted server finds the same answers)."""
+    return tmp_path_factory.mktemp("e2e-state")
+
+
+@pytest.fixture(scope="session")
+def app_server(e2e_registry, no_secrets, e2e_state):
+    server = StreamlitServer(free_port(), server_env(e2e_registry, no_secrets, e2e_state),
+                             OUTPUT / "e2e-server.log")
     try:
         server.wait_healthy()
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def start_server(tmp_path, no_secrets, questions):
+    """start_server(**settings) -> a new server of its own over a fresh copy of the shipped models, that nobody
+    has visited yet; stopped after the test."""
+    if not (SHIPPED / "shipped.json").is_file():
+        pytest.skip("no shipped models in models/: run `make models`")
+    servers = []
+
+    def start(log_name: str = "e2e-fresh-server", **settings: str) -> StreamlitServer:
+        models = copy_registry(tmp_path / f"models-{len(servers)}")
+        server = StreamlitServer(free_port(), server_env(models, no_secrets, **settings), OUTPUT / f"{log_name}.log")
+        servers.append(server)
+        server.wait_healthy()
+        server.models = models
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -96,6 +133,7 @@ class BrowserApp:
         self.page_errors: list[str] = []
         self.dialogs: list[str] = []
         self.outside_requests: list[str] = []  # the app must never make the browser fetch from elsewhere
+        self.base_path_probes: re.Pattern | None = None  # see open_link
         page.on("console", self._on_console)
         page.on("request", self._on_request)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
@@ -104,6 +142,8 @@ class BrowserApp:
     def _on_console(self, msg) -> None:
         if msg.type == "error":
             where = (msg.location or {}).get("url", "")
+            if self.base_path_probes and self.base_path_probes.match(where) and "404" in msg.text:
+                return
             self.console_errors.append(f"{msg.text} ({where})" if where else msg.text)
 
     def _on_request(self, request) -> None:
@@ -129,15 +169,20 @@ class BrowserApp:
 
     # --- actions -----------------------------------------------------------------------------
     def open(self, timeout: float = 120_000) -> "BrowserApp":
-        """The app's root URL (Suggest); later pages are reached through the sidebar, as a visitor does.
-
-        (Opening /tokens directly works too, but Streamlit's frontend then probes /tokens/_stcore/... for
-        its base path, and those 404s land in the console.)
-        """
+        """The app's root URL (Suggest); later pages are reached through the sidebar, as a visitor does."""
         from playwright.sync_api import expect
 
         self.page.goto(self.server.url + "/")
         expect(self.page.get_by_role("heading", name="Suggest tags")).to_be_visible(timeout=timeout)
+        return self
+
+    def open_link(self, url_path: str) -> "BrowserApp":
+        """A shared link to one page (`/retrain`), opened first thing. Streamlit's frontend then probes
+        /retrain/_stcore/health and /host-config for its base path before it finds the root's; those two
+        404s in the console are Streamlit's own and expected, any other error still fails the test."""
+        self.base_path_probes = re.compile(rf"^{re.escape(self.server.url)}/{re.escape(url_path)}/_stcore/"
+                                           r"(health|host-config)$") if url_path else None
+        self.page.goto(f"{self.server.url}/{url_path}")
         return self
 
     def go(self, page_title: str, heading: str, timeout: float = 120_000) -> None:
@@ -158,6 +203,14 @@ class BrowserApp:
         box.click()
         box.fill(option)
         self.page.get_by_role("option", name=option, exact=True).click()
+
+    def small_slice(self, top_n: int, sample: int) -> None:
+        """On Retrain: learn only the top N tags, from a random sample of questions."""
+        self.main.get_by_test_id("stRadio").get_by_text("Top N tags", exact=True).first.click()
+        for label, value in (("N", top_n), ("Sample size (0: all)", sample)):
+            box = self.main.get_by_role("spinbutton", name=label, exact=True)
+            box.fill(str(value))
+            box.press("Enter")
 
     def set_slider(self, label: str, steps_from_min: int) -> None:
         """Move a slider or select slider with the keyboard: Home, then right arrow steps."""
