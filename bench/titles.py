@@ -7,6 +7,7 @@ machine without TensorFlow or pandas.
 from __future__ import annotations
 
 import csv
+import gzip
 import random
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
@@ -28,7 +29,8 @@ def recombined_titles(real: Sequence[str], n: int, seed: int = 0) -> list[str]:
 
 
 def read_titles(path) -> list[str]:
-    """The titles of a CSV with a title column (the project's or Kaggle's) or of a Posts.xml dump."""
+    """The titles of a CSV with a title column (the project's or Kaggle's; gzipped too, as the repository
+    ships `data/cooking.csv.gz`) or of a Posts.xml dump."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: file not found")
@@ -36,7 +38,8 @@ def read_titles(path) -> list[str]:
 
 
 def _csv_titles(path: Path) -> Iterator[str]:
-    with open(path, encoding="utf-8-sig", newline="") as f:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         header = [h.strip().lower() for h in next(reader, [])]
         if "title" not in header:
