@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from bench import measure, peers, quality, recipes, report, run as bench
-from tagger.data import loaders
 from tagger.model.predictor import FORMAT
 from tagger.text import tokens as tok
 from tests.core_fixtures import site_packages_without
@@ -173,12 +172,15 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
 def test_tagging_benchmark_runs_where_tensorflow_is_not_installed(tmp_path):
     # As on a many-core machine without TensorFlow: the child can't import it (nor Keras) at all.
     shadow = site_packages_without(tmp_path / "site-packages", ("tensorflow", "tf_keras", "keras", "tensorboard"))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(shadow)])}
+    # No --data and no TAGGER_DATA: the repository's gzipped data/cooking.csv.gz is read.
+    env = {k: v for k, v in os.environ.items() if k != "TAGGER_DATA"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(shadow)])
     r = subprocess.run([sys.executable, "-S", "-m", "bench.tagging", "--n", "300", "--processes", "1,2", "--chunk",
-                        "40", "--quiet", "--data", str(loaders.default_data_path())],
-                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+                        "40"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     out = json.loads(r.stdout.strip().splitlines()[-1])  # one JSON line
+    assert out["source_titles"] == 12404
+    assert "titles/s" in r.stderr and "pool of 2" in r.stderr  # the table for a person
     assert out["titles"] == 300 and out["tensorflow_imported"] is False and out["all_identical"] is True
     assert [p["processes"] for p in out["pools"]] == [1, 2]
     assert all(p["identical"] and p["titles_per_s"] > 0 for p in out["pools"])
