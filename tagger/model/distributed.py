@@ -129,6 +129,7 @@ def finish(prepared: Prepared, config: tok.TokenConfig, hp: HParams, workers: in
     """Part 3: the chief's saved model, its threshold and metadata, as a `Tagger` (unsaved)."""
     import keras
 
+    import tagger.model.layers  # noqa: F401  (registers the network's custom layer for safe_mode)
     from tagger.model import training
     from tagger.model.predictor import Tagger
     from tagger.scoring import metrics
