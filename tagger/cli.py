@@ -109,7 +109,16 @@ def cmd_evaluate(args) -> None:
 
     tagger = _load_tagger(args.model)
     df = loaders.load_questions(_data_path(args.data))
-    result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist())
+    has_bodies = bool((df.body.str.len() > 0).any())
+    # A body-aware model is scored with the file's bodies; a title-only model reads titles whatever the file
+    # holds. Either mismatch is said on stderr, so --json's stdout stays one JSON line.
+    if tagger.uses_body and not has_bodies:
+        print(f"note: {tagger.name} reads titles and bodies, but this file has no bodies: scored on titles alone",
+              file=sys.stderr)
+    elif has_bodies and not tagger.uses_body:
+        print(f"note: {tagger.name} reads titles only: the file's bodies are ignored", file=sys.stderr)
+    bodies = tagger.body_tokens_many(df.body.tolist()) if has_bodies else None
+    result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist(), bodies)
     if args.json:
         print(json.dumps({k: result[k] for k in ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "n")}))
     else:
@@ -119,23 +128,49 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_suggest(args) -> None:
-    tagger = _load_tagger(args.model)
     if args.k < 1:
         raise UsageError("--k must be at least 1")
+    body = None
+    if args.body_file:
+        if len(args.titles) > 1:
+            raise UsageError("--body-file is the body of one question: give one title with it")
+        body = _read_body(args.body_file)
+    tagger = _load_tagger(args.model)
     results = []
     for title in args.titles:
-        tokens = tagger.tokens(title)
-        tags = [{"tag": t, "probability": round(p, 4)} for t, p in tagger.suggest_tokens(tokens, args.k)]
-        results.append({"title": title, "tokens": tokens, "tags": tags, "note": tagger.silence(tokens)})
+        tokens, body_tokens = tagger.tokens(title), tagger.body_tokens(body)
+        tags = [{"tag": t, "probability": round(p, 4)}
+                for t, p in tagger.suggest_tokens(tokens, args.k, body_tokens if tagger.uses_body else None)]
+        result = {"title": title, "tokens": tokens, "tags": tags, "note": tagger.silence(tokens, body_tokens)}
+        if body is not None:
+            result.update(body_tokens=body_tokens, body_note=tagger.body_note(body))
+        results.append(result)
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0]))
         return
     for r in results:
         print(r["title"])
+        if r.get("body_note"):
+            print(f"  ({r['body_note']})")
         if r["note"]:
             print(f"  ({r['note']}: nothing to suggest)")
         for t in r["tags"]:
             print(f"  {t['probability']:.3f}  {t['tag']}")
+
+
+def _read_body(value: str) -> str:
+    """The body file's text ('-': standard input), capped like the app's box."""
+    from tagger.text.clean import MAX_BODY_CHARS
+
+    if value == "-":
+        raw = sys.stdin.buffer.read(MAX_BODY_CHARS * 20 + 1)
+    else:
+        path = Path(value)
+        if not path.is_file():
+            raise UsageError(f"{value}: no such file (--body-file)")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BODY_CHARS * 20 + 1)  # clean_body parses at most this much markup
+    return raw.decode("utf-8", errors="replace")
 
 
 def cmd_tokens(args) -> None:
@@ -260,6 +295,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model")
     s.add_argument("--k", type=int, default=5)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--body-file", help="the question's body (HTML, Markdown or plain text; '-': stdin), read by a "
+                                       "title + body model and ignored, with a note, by a title-only one")
     s.add_argument("titles", nargs="+")
     s.set_defaults(func=cmd_suggest)
 
