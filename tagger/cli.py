@@ -23,7 +23,8 @@ class UsageError(Exception):
 
 # `train` options that set a hyperparameter of the same name (None: the recipe's default).
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
-              "learning_rate", "members", "label_smoothing", "max_len", "monitor")
+              "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
+              "ensemble_loss")
 
 
 def _data_path(value: str | None) -> Path:
@@ -273,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--label-smoothing", type=float)
     t.add_argument("--max-len", type=int, help="tokens read per title")
     t.add_argument("--monitor", choices=("p_at_1", "p_at_1+r_at_5"), help="what early stopping watches")
+    t.add_argument("--bag-dim", type=int, help="the bag-of-words path's vector size beside the convolutions (0: none)")
+    t.add_argument("--optimizer", choices=("lazy_adam", "adam"),
+                   help="lazy_adam (default) updates only the embedding rows a batch used")
+    t.add_argument("--ensemble-loss", choices=("average", "each"),
+                   help="with --members N: train the averaged probabilities (default) or each member on its own")
     t.add_argument("--all-rows", action="store_true",
                    help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
                         "with the epochs and threshold the split chose")

@@ -47,6 +47,15 @@ def test_train_writes_a_model_directory(tmp_path, small_csv):
     assert "Traceback" not in r.stderr
 
 
+def test_train_takes_the_recipe_options(tmp_path, small_csv):
+    out = tmp_path / "trained"
+    r = cli("train", "--data", small_csv, "--out", out, "--pos", "all", "--epochs", "1", "--bag-dim", "0",
+            "--optimizer", "adam", "--members", "2", "--ensemble-loss", "each")
+    assert r.returncode == 0, r.stderr
+    hp = json.loads((out / "metadata.json").read_text())["hparams"]
+    assert (hp["bag_dim"], hp["optimizer"], hp["members"], hp["ensemble_loss"]) == (0, "adam", 2, "each")
+
+
 def test_evaluate_json(model_dir, small_csv):
     r = cli("evaluate", "--model", model_dir, "--data", small_csv, "--json")
     assert r.returncode == 0, r.stderr
@@ -84,6 +93,7 @@ def test_tokens_follow_the_model_config(model_dir):
     (["train", "--data", "EMPTY", "--out", "OUT"], "empty"),
     (["train", "--data", "CSV", "--out", "OUT", "--pos", "NN;JJ"], "invalid POS tag set"),
     (["suggest", "--model", "MODEL", "--k", "0", "x"], "--k must be at least 1"),
+    (["train", "--data", "CSV", "--out", "OUT", "--bag-dim", "-1"], "bag_dim must be 0"),
 ])
 def test_errors_exit_2_with_one_line(tmp_path, model_dir, small_csv, args, message):
     empty = tmp_path / "empty.csv"

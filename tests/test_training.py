@@ -184,3 +184,48 @@ def test_no_known_word_means_no_suggestion(split):
     assert tagger.silence([known, "zzzz"]) is None and tagger.known([known, "zzzz"]) == [known]
     assert tagger.suggest_tokens([known, "zzzz"], 3)
     assert tagger.suggest_many(["Как испечь хлеб?", f"{known} question"], 3)[0] == []
+
+
+def test_the_bag_of_words_path_is_a_setting_and_an_empty_title_scores_base_rates_not_nan(split):
+    train, _ = split
+    config = tok.TokenConfig.from_pos("NN,NNS,VBG")  # leaves some titles with no token at all
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
+    assert any(not t for t in toks)
+    names = {}
+    for bag in (0, 16):
+        tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 1, "bag_dim": bag}))
+        names[bag] = {layer.name for layer in tagger.model.get_layer("conv1d_tagger").layers}
+        import tensorflow as tf
+
+        from tagger.model import network
+        empty = tf.constant(network.pad([[]], tagger.max_len), tf.string)
+        assert np.isfinite(np.asarray(tagger.model(empty))).all()
+    assert "bag_mean" in names[16] and not any(n.startswith("bag") for n in names[0])
+
+
+def test_hparams_of_older_models_read_as_what_they_trained_with():
+    old = HParams.from_dict({"embedding_dim": 128, "kernel_sizes": [1, 2, 3], "max_len": 24})
+    assert (old.bag_dim, old.optimizer, old.ensemble_loss, old.label_smoothing) == (0, "adam", "each", 0.0)
+    new = HParams.from_dict(HParams().to_dict())
+    assert new == HParams()
+    with pytest.raises(ValueError, match="optimizer"):
+        HParams(optimizer="sgd")
+
+
+def test_lazy_adam_moves_only_the_embedding_rows_a_batch_used():
+    import keras
+    import tensorflow as tf
+
+    from tagger.model import network
+
+    keras.utils.set_random_seed(0)
+    ids = keras.Input(shape=(3,), dtype="int64")
+    out = keras.layers.Dense(2)(keras.layers.Flatten()(keras.layers.Embedding(10, 4)(ids)))
+    model = keras.Model(ids, out)
+    model.compile(optimizer=network.optimizer(HParams()), loss="mse")
+    model.train_on_batch(tf.constant([[2, 3, 3]]), tf.constant([[1.0, 0.0]]))
+    before = np.array(model.layers[1].embeddings)
+    model.train_on_batch(tf.constant([[5, 5, 5]]), tf.constant([[0.0, 1.0]]))
+    moved = np.abs(np.array(model.layers[1].embeddings) - before).max(axis=1) > 0
+    # Keras's own Adam would keep moving rows 2 and 3 on their momentum; the lazy one leaves them be.
+    assert moved.tolist() == [i == 5 for i in range(10)]

@@ -123,6 +123,8 @@ class Tagger:
         """The model in `path`; with `twin`, its split-trained twin when it has one (else itself)."""
         import keras
 
+        import tagger.model.layers  # noqa: F401  (registers the network's custom layer for safe_mode)
+
         path = Path(path)
         if twin and (path / TWIN / "metadata.json").is_file():
             path = path / TWIN

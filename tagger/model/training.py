@@ -114,10 +114,10 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
     """Train the network on `train_ds` ((ids, targets) batches) with early stopping on the validation
     rows; returns the per-epoch history.
 
-    Every member is fitted with its own loss (`net.trainer`); the validation rows are scored by the
-    averaged ensemble (`net.core`), which is what gets saved. `progress` gets a `Progress` after each
-    batch and epoch; `should_stop` is polled after each batch, and a True ends the run with
-    `TrainingStopped`.
+    The trainer is fitted (`net.trainer`: the averaged ensemble, or every member with its own loss);
+    the validation rows are scored by the averaged ensemble (`net.core`), which is what gets saved.
+    `progress` gets a `Progress` after each batch and epoch; `should_stop` is polled after each batch,
+    and a True ends the run with `TrainingStopped`.
     """
     import keras
 
@@ -126,7 +126,7 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
     has_val = validation is not None and len(validation) > 0
 
     def epoch_row(model, epoch: int, logs: dict) -> dict:
-        row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.members}
+        row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.loss_outputs}
         if has_val:
             probs = predict(net.core, validation.ids)
             row["val_loss"] = float(loss(validation.targets, probs))
