@@ -24,7 +24,7 @@ class UsageError(Exception):
 # `train` options that set a hyperparameter of the same name (None: the recipe's default).
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
-              "ensemble_loss")
+              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times")
 
 
 def _data_path(value: str | None) -> Path:
@@ -56,27 +56,37 @@ def cmd_train(args) -> None:
     hp = HParams(epochs=args.epochs, seed=args.seed,
                  **{k: v for k, v in vars(args).items() if k in HP_OPTIONS and v is not None},
                  **({"kernel_sizes": tuple(int(k) for k in args.kernel_sizes.split(","))} if args.kernel_sizes else {}))
-    path = _data_path(args.data)
+    body_config = tok.TokenConfig.from_pos(args.body_pos) if hp.body_len else None
+    if hp.body_len and not args.data and loaders.default_data_path() == paths.DATA_FILE:
+        path = paths.POSTS_FILE  # the shipped questions with their bodies, when no other data was chosen
+    else:
+        path = _data_path(args.data)
     if args.stream:
+        if hp.body_len:
+            raise UsageError("--stream trains title-only models: leave out --body-len")
         return _train_streamed(args, path, config, hp)
     if args.all_rows and args.eval_data:
         raise UsageError("--all-rows measures on the fixed split of --data itself: leave out --eval-data")
     df = loaders.load_questions(path)
+    if hp.body_len and not (df.body.str.len() > 0).any():
+        raise UsageError(f"{path.name} has no bodies: a title + body model (--body-len) needs a file with a body "
+                         f"column, e.g. {paths.POSTS_FILE.name}")
     info = {"source": path.name, "fingerprint": fingerprint(df)}
     start = time.perf_counter()
     if args.all_rows:
-        exp = train_on_all_rows(df, config, hp, data_info=info)
+        exp = train_on_all_rows(df, config, hp, data_info=info, body_config=body_config)
         tagger = exp.tagger
         print(exp.results.round(4).to_string())
     elif args.eval_data:
         test = loaders.load_questions(args.eval_data)
-        exp = run_experiment(df, test, config, hp, data_info=info)
+        exp = run_experiment(df, test, config, hp, data_info=info, body_config=body_config)
         tagger = exp.tagger
         tagger.metadata["metrics"]["heldout_source"] = Path(args.eval_data).name
         print(exp.results.round(4).to_string())
     else:
+        bodies = (cache.body_tokens_many(df.body.tolist(), body_config, hp.body_len) if hp.body_len else None)
         tagger = train_tagger(cache.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
-                              data_info=info)
+                              data_info=info, body_lists=bodies, body_config=body_config)
     tagger.metadata["training_data"]["seconds"] = round(time.perf_counter() - start, 1)
     out = Path(args.out)
     tagger.metadata["name"] = out.name
@@ -279,6 +289,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lazy_adam (default) updates only the embedding rows a batch used")
     t.add_argument("--ensemble-loss", choices=("average", "each"),
                    help="with --members N: train the averaged probabilities (default) or each member on its own")
+    t.add_argument("--max-vocab", type=int, help="tokens the model learns at most (smaller file)")
+    t.add_argument("--body-len", type=int,
+                   help="title + body model: read the first N body tokens its body filter keeps (0: titles only); "
+                        f"with no --data or TAGGER_DATA it trains on {paths.POSTS_FILE.name}")
+    t.add_argument("--body-pos", default="all", help="with --body-len: POS tags kept in bodies, or 'all' (default)")
+    t.add_argument("--body-filters", type=int, help="with --body-len: the body's Conv1D filters (0: bag of words only)")
+    t.add_argument("--bag-title-times", type=int, help="with --body-len: how often the title counts in the bag")
     t.add_argument("--all-rows", action="store_true",
                    help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
                         "with the epochs and threshold the split chose")
