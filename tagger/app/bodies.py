@@ -63,3 +63,24 @@ def word_rows(views, part: str) -> list[dict]:
     """Rows of the tokens table for one part of the question ("title" or "body")."""
     return [{"part": part, "word": v.word, "POS": v.pos, "model sees": v.token if v.kept else "", "kept": v.kept,
              "why": v.reason} for v in views]
+
+
+def explained(contributions: list[dict], tag: str, top_body: int = 8):
+    """One tag's contribution rows for the chart: every title word in order, then the `top_body` body words
+    that move the tag most (either way), labelled so a word seen twice or in both parts stays apart."""
+    import pandas as pd
+
+    rows = pd.DataFrame([c for c in contributions if c["tag"] == tag])
+    if rows.empty:
+        return rows
+    if "part" not in rows:
+        rows["part"] = "title"
+    title = rows[rows.part == "title"].sort_values("position")
+    body = rows[rows.part == "body"]
+    body = body.reindex(body.contribution.abs().sort_values(ascending=False).index).head(top_body)
+    body = body.sort_values("position")
+    out = pd.concat([title, body], ignore_index=True)
+    out["word"] = [f"{p + 1}. {t}" if part == "title" else f"body {p + 1}. {t}"
+                   for part, p, t in zip(out.part, out.position, out.token, strict=True)]
+    out["order"] = range(len(out))
+    return out
