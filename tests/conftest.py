@@ -159,7 +159,7 @@ def tiny_body_model(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def body_registry(scratch_registry, tiny_body_model):
-    """The scratch registry with `tiny-title-body` in it (unless a title + body model already ships)."""
+    """The scratch registry with `tiny-title-body` in it, beside any title + body model that ships."""
     if not (scratch_registry.root / TINY_BODY).exists():
         shutil.copytree(tiny_body_model, scratch_registry.root / TINY_BODY)
     return scratch_registry

@@ -7,10 +7,9 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from tagger.app.bodies import MAX_BODY_CHARS
+from tagger.app.bodies import MAX_BODY_CHARS, body_models
 from tagger.model.predictor import Tagger
 from tests.app_helpers import shown
-from tests.conftest import TINY_BODY
 
 TITLE = "What can I do with it?"
 BODY = ("<p>My <b>sourdough starter</b> has a layer of grey liquid on top after a week in the fridge.</p>"
@@ -36,17 +35,18 @@ def tables(at: AppTest):
 def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, body_registry, clean):
     at = open_app("suggest")
     session_model = body_registry.active_name()
+    reader = body_models(body_registry)[0]  # the shipped title-body model, or the tiny one
     assert at.text_area(key="suggest_body").max_chars == MAX_BODY_CHARS
     ask(at, TITLE)
     clean(at)
-    assert not [i.value for i in at.info if TINY_BODY in shown(i.value)]  # no body: the session's model
+    assert not [i.value for i in at.info if reader in shown(i.value)]  # no body: the session's model
     assert badges(at) == [t for t, _ in body_registry.load(session_model).suggest(TITLE, 5)]
 
     ask(at, TITLE, BODY)
     clean(at)
-    notes = [shown(i.value) for i in at.info if TINY_BODY in shown(i.value)]
+    notes = [shown(i.value) for i in at.info if reader in shown(i.value)]
     assert notes and "reads titles only" in notes[0] and session_model in notes[0]
-    body_model = Tagger.load(body_registry.path(TINY_BODY))
+    body_model = Tagger.load(body_registry.path(reader))
     expected = [t for t, _ in body_model.suggest(TITLE, 5, body=BODY)]
     assert badges(at) == expected != [t for t, _ in body_model.suggest(TITLE, 5)]
 
@@ -60,6 +60,11 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
 
 
 def test_without_a_body_model_the_body_is_ignored_with_a_note(open_app, scratch_registry, clean):
+    import shutil
+
+    for name in body_models(scratch_registry):  # a registry of title-only models (this is a scratch copy)
+        shutil.rmtree(scratch_registry.path(name))
+    assert not body_models(scratch_registry)
     at = open_app("suggest")
     name = scratch_registry.active_name()
     ask(at, "How long can I keep cooked rice in the fridge?", BODY)
@@ -85,7 +90,9 @@ def test_batch_csv_with_a_body_column(open_app, body_registry, clean):
     at.file_uploader(key="batch_file").set_value(("q.csv", csv, "text/csv")).run()
     clean(at)
     assert not at.error
-    assert any(TINY_BODY in shown(i.value) for i in at.info)
+    reader = body_models(body_registry)[0]
+    assert any(reader in shown(i.value) for i in at.info)
     table = next(d.value for d in at.dataframe if "suggested tags" in d.value.columns)
-    assert table["body tokens"].tolist() == ["sourdough starter grey liquid", ""]
+    expected = Tagger.load(body_registry.path(reader)).body_tokens("<p>sourdough starter, grey liquid</p>")
+    assert table["body tokens"].tolist() == [" ".join(expected), ""] and "sourdough" in expected
     assert "body" in table.columns and table.id.tolist() == ["1", "2"]
