@@ -96,3 +96,15 @@ def test_batch_csv_with_a_body_column(open_app, body_registry, clean):
     expected = Tagger.load(body_registry.path(reader)).body_tokens("<p>sourdough starter, grey liquid</p>")
     assert table["body tokens"].tolist() == [" ".join(expected), ""] and "sourdough" in expected
     assert "body" in table.columns and table.id.tolist() == ["1", "2"]
+
+
+def test_choosing_the_body_model_without_a_body_says_what_to_expect(body_registry):
+    from tagger.app import bodies
+
+    reader = body_models(body_registry)[0]
+    plain = bodies.choose(body_registry, body_registry.active_name(), has_body=False)
+    assert (plain.name, plain.reason, plain.switched) == (body_registry.active_name(), "", False)
+    alone = bodies.choose(body_registry, reader, has_body=False)
+    assert alone.name == reader and not alone.switched and "probabilities run high" in alone.reason
+    with_body = bodies.choose(body_registry, reader, has_body=True)
+    assert with_body.name == reader and with_body.reason == f"{reader} reads the title and the body."

@@ -46,6 +46,10 @@ def choose(registry: Registry, session_model: str, has_body: bool) -> Choice:
     entries = {e.name: e for e in registry.entries() if e.metadata is not None}
     own = entries.get(session_model)
     if not has_body:
+        if own is not None and reads_body(own.metadata):
+            return Choice(session_model, f"{session_model} reads titles and bodies: given a title alone it still "
+                                         "ranks tags, but its probabilities run high. Paste the body below for its "
+                                         "best answer, or pick a title-only model in the sidebar.")
         return Choice(session_model, "")
     if own is not None and reads_body(own.metadata):
         return Choice(session_model, f"{session_model} reads the title and the body.")
