@@ -63,7 +63,7 @@ def run(train: pd.DataFrame, test: pd.DataFrame, recipes: Sequence[Recipe], seed
             runs.append(score(tagger, recipe.config, seed, time.perf_counter() - t0,
                               epochs_run=len(tagger.metadata["history"])))
         rows.append({"key": recipe.key, "model": recipe.label, "kind": "conv1d", "tokens": recipe.config.label,
-                     "members": recipe.hp.members, **summarize(runs)})
+                     "members": recipe.hp.members, "output": recipe.hp.output, **summarize(runs)})
 
     for config in dict.fromkeys(r.config for r in recipes):
         train_tokens = tokens(config)[0]

@@ -85,7 +85,7 @@ def report(results: dict) -> str:
     whole = results.get("whole_process")
     if whole:
         parts.append("### Training as a whole process (median of alternating rounds)\n\n" + markdown_table(
-            [{"what": f"`python -m {whole['command']}`", "s": whole["conv1d_median_s"],
+            [{"what": f"`python {whole['command']}`", "s": whole["conv1d_median_s"],
               "runs": ", ".join(f"{x:.1f}" for x in whole["seconds"]["conv1d"])},
              {"what": whole["fasttext"], "s": whole["fasttext_median_s"],
               "runs": ", ".join(f"{x:.1f}" for x in whole["seconds"]["fasttext"])},
@@ -95,7 +95,7 @@ def report(results: dict) -> str:
         parts.append("### Speed\n\n" + speed_table(results["speed"]))
     if results.get("targets"):
         parts.append("### Targets\n\n" + markdown_table(
-            [{**t, "met": "yes" if t["met"] else "NO"} for t in results["targets"]],
+            [{**t, "met": "-" if t["met"] is None else "yes" if t["met"] else "NO"} for t in results["targets"]],
             [("target", "target"), ("value", "measured"), ("met", "met")]))
     if results.get("stream"):
         parts.append("### Streaming training (peak memory)\n\n" + markdown_table(

@@ -157,5 +157,11 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     assert "Tagger.suggest" in measures and "throughput" in measures and "token preprocessing" in measures
     assert all(r["ratio"] is None or r["ratio"] > 0 for r in results["speed"])
     assert any("Tagger.suggest p50" in t["target"] for t in results["targets"])
+    retrain = results["retrain"]  # the Retrain page's defaults, to a saved model that loads
+    assert retrain["rows"] == results["data"]["rows"] and retrain["seconds"] > 0
+    assert {r["model"] for r in retrain["results"]} >= {"TF-IDF + logistic regression (same tokens)"}
+    assert any("Retrain page" in t["target"] for t in results["targets"])
+    nouns = [t for t in results["targets"] if t["target"].startswith("one network on NN,NNS,VBG")]
+    assert len(nouns) == 1 and isinstance(nouns[0]["met"], bool)
     assert not [n for n in results["notes"] if "failed" in n], results["notes"]
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
