@@ -97,13 +97,36 @@ def report(results: dict) -> str:
         parts.append("### Targets\n\n" + markdown_table(
             [{**t, "met": "-" if t["met"] is None else "yes" if t["met"] else "NO"} for t in results["targets"]],
             [("target", "target"), ("value", "measured"), ("met", "met")]))
+    tagging = results.get("tagging")
+    if tagging:
+        ref = tagging["in_process"]
+        parts.append(f"### POS tagging, {tagging['titles']:,} titles, 1 vs N processes "
+                     f"({tagging['available_cores']} cores)\n\n" + markdown_table(
+                         [{"how": "in-process (the reference output)", "s": ref["seconds"], "rate": ref["titles_per_s"],
+                           "x": 1.0, "same": "-", "load": ref["load_1min_before"]}]
+                         + [{"how": f"pool of {r['processes']}", "s": r["seconds"], "rate": r["titles_per_s"],
+                             "x": r["speedup_vs_in_process"], "same": "yes" if r["identical"] else "NO",
+                             "load": r["load_1min_before"]} for r in tagging["pools"]],
+                         [("how", "processes"), ("s", "wall s (start-up included)"), ("rate", "titles/s"),
+                          ("x", "speed-up"), ("same", "output identical"), ("load", "load average before")],
+                         floats="{:.2f}"))
     if results.get("stream"):
-        parts.append("### Streaming training (peak memory)\n\n" + markdown_table(
-            results["stream"] + ([{**results["stream_inmemory_reference"], "mode": "in-memory reference"}]
-                                 if results.get("stream_inmemory_reference") else []),
-            [("mode", "mode"), ("questions", "questions"), ("posts_xml_mb", "Posts.xml MB"),
-             ("peak_rss_mb", "peak RSS MB"), ("tag_seconds", "tagging s"), ("train_seconds", "training s"),
-             ("steps", "steps"), ("max_steps_per_epoch", "step cap"), ("seconds", "total s")], floats="{:.1f}"))
+        parts.append("### Streaming training, one epoch (peak memory and time as the data grows)\n\n" + markdown_table(
+            [{**r, "val_p_at_1": fmt(r.get("val_p_at_1"))} for r in results["stream"]]
+            + ([{**results["stream_inmemory_reference"], "mode": "in-memory reference", "workers": 1}]
+               if results.get("stream_inmemory_reference") else []),
+            [("mode", "mode"), ("workers", "workers"), ("questions", "questions"), ("posts_xml_mb", "Posts.xml MB"),
+             ("peak_rss_mb", "peak RSS MB (largest process)"), ("peak_rss_mb_sum", "sum over processes MB"),
+             ("tag_seconds", "tagging s"), ("train_seconds", "training s"), ("wall_seconds", "wall s"),
+             ("steps", "steps"), ("val_p_at_1", "val P@1")], floats="{:.1f}"))
+    if results.get("stream_checks"):
+        parts.append("### 1 vs several workers: the same training?\n\n" + markdown_table(
+            [{**c, "w": c["workers"], "theirs": c[f"val_p_at_1_{c['workers']}_workers"],
+              "vocab": "yes" if c["same_vocabulary_and_tags"] else "NO",
+              "ok": "yes" if c["within_tolerance"] else "NO"} for c in results["stream_checks"]],
+            [("questions", "questions"), ("w", "workers"), ("val_p_at_1_1_worker", "val P@1, 1 worker"),
+             ("theirs", "val P@1, workers"), ("difference", "difference"), ("vocab", "same vocabulary and tags"),
+             ("ok", "within ±0.03")], floats="{:.4f}"))
     if results.get("notes"):
         parts.append("Notes:\n" + "\n".join(f"- {n}" for n in results["notes"]))
     return "\n\n".join(parts)

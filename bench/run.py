@@ -10,8 +10,11 @@ One run, on the same rows, prints every table and writes `results.json`, `result
 - train: training as a whole process (`python -m tagger train --members 1 --epochs 10 --pos all` on
   every row, tagging cache warm) against fastText's tutorial settings as a whole process, alternating.
 - speed: `Tagger.suggest` p50/p95 for every shipped model; the model step vs `model.predict`;
-  throughput; token preprocessing with and without the cache; memory; the app's cold start;
-  streaming training's peak memory as the data grows.
+  throughput; token preprocessing with and without the cache; memory; the app's cold start.
+- tagging: POS tagging of 100k titles in-process vs pools of 1, 2 and every core (`bench.tagging`),
+  each pool's output checked equal.
+- stream: streaming training's peak memory and wall time at 10k, 100k and 1M generated questions,
+  one worker and two (`bench.scaling`), with the in-memory path at 100k for reference.
 
 The machine may be shared (2 cores, other jobs): the JSON keeps the load average of every section,
 and every timing is paired with a reference measured in the same run.
@@ -28,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import processes, quality, wholeprocess
+from bench import processes, quality, scaling, wholeprocess
 from bench.measure import _run_json, latency_stats, load_average, machine_info, speed_row, time_each, timed
 from bench.recipes import shipped_recipes
 from bench.report import report, write_chart
@@ -39,7 +42,7 @@ from tagger.text import cache, tokens as tok
 
 paths.quiet_tensorflow()
 
-SECTIONS = ("quality", "train", "speed", "retrain", "tokens", "memory", "app", "stream")
+SECTIONS = ("quality", "train", "speed", "retrain", "tokens", "memory", "app", "tagging", "stream")
 # Issue 13's targets on the fixed split (the maintainers measure theirs on questions we don't have).
 TARGETS = {"suggest_p50_ms": 2.0, "train_ratio_vs_fasttext": 1.0, "nouns_p_at_1": 0.56, "retrain_s": 10.0}
 
@@ -264,43 +267,24 @@ class Bench:
             speed_row(f"app cold start to first rendered page ({result['method']})", result["cold_seconds"], "s",
                       "warm reload of the same page", result["warm_seconds"]))
 
-    # ---- streaming: peak memory vs size
-    def stream(self):
-        from bench.synthetic import write_synthetic_posts
+    # ---- POS tagging on 1 vs N processes
+    def tagging(self):
+        result = scaling.tagging(self.args.tagging_n, self.args.tagging_processes, self.args.data, self.log)
+        self.results["tagging"] = result
+        if not result["all_identical"]:
+            self.results["notes"].append("a tagging pool's output differed from the in-process output")
+        self.results.setdefault("speed", []).extend(scaling.tagging_rows(result))
 
-        sizes = self.args.stream_sizes
-        runs, rows = [], []
-        with tempfile.TemporaryDirectory(prefix="bench-stream-") as d:
-            for n in sizes:
-                xml = Path(d) / f"Posts-{n}.xml"
-                _, gen_s = timed(write_synthetic_posts, xml, n, self.args.data, 0)
-                size_mb = xml.stat().st_size / 2**20
-                self.log(f"[bench]   streaming {n:,} questions ({size_mb:.0f} MB Posts.xml)")
-                cmd = ["-m", "tagger", "train", "--stream", "--data", str(xml), "--epochs", "1", "--quiet",
-                       "--work-dir", d, "--out", str(Path(d) / f"model-{n}"), "--overwrite"]
-                if self.args.stream_max_steps:
-                    cmd += ["--max-steps", str(self.args.stream_max_steps)]
-                run = _run_json(cmd, timeout=3 * 3600)
-                run.update({"mode": "streaming", "posts_xml_mb": round(size_mb, 1),
-                            "generate_seconds": round(gen_s, 1)})
-                runs.append(run)
-                if n == sizes[0] and not self.args.no_inmemory_reference:
-                    self.log(f"[bench]   in-memory reference at {n:,} questions")
-                    self.results["stream_inmemory_reference"] = _run_json(
-                        ["-c", processes.INMEMORY_CHILD, str(xml)], timeout=3 * 3600)
-                xml.unlink()
-        self.results["stream"] = runs
-        small, large = runs[0], runs[-1]
-        rows.append(speed_row(f"streaming training, peak memory, {large['questions']:,} questions",
-                              large["peak_rss_mb"], "MB", f"streaming, {small['questions']:,} questions",
-                              small["peak_rss_mb"]))
-        ref = self.results.get("stream_inmemory_reference")
-        if ref:
-            rows.append(speed_row(f"streaming training, peak memory, {small['questions']:,} questions",
-                                  small["peak_rss_mb"], "MB",
-                                  f"in-memory path (load_questions + train_tagger), {ref['questions']:,}",
-                                  ref["peak_rss_mb"]))
-        self.results.setdefault("speed", []).extend(rows)
+    # ---- streaming: peak memory and time vs size, one worker and several
+    def stream(self):
+        result = scaling.stream_runs(self.args.stream_sizes, self.args.stream_workers, self.args.data,
+                                     self.args.stream_max_steps,
+                                     None if self.args.no_inmemory_reference else 100_000, self.log)
+        self.results["stream"] = result["runs"]
+        self.results["stream_checks"] = result["checks"]
+        if result["inmemory_reference"]:
+            self.results["stream_inmemory_reference"] = result["inmemory_reference"]
+        self.results.setdefault("speed", []).extend(scaling.stream_rows(result))
 
     # ---- the issue's targets, as this run measured them
     def targets(self):
@@ -349,7 +333,7 @@ class Bench:
             self.load()
         steps = [("quality", self.quality), ("train", self.train_speed), ("speed", self.speed),
                  ("retrain", self.retrain), ("tokens", self.token_speed), ("memory", self.memory), ("app", self.app),
-                 ("stream", self.stream)]
+                 ("tagging", self.tagging), ("stream", self.stream)]
         for name, step in steps:
             if name in self.skip:
                 continue
@@ -386,10 +370,13 @@ def parse_args(argv=None):
     p.add_argument("--seeds", help="comma-separated seeds for the quality section (default 1,2,3)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of the whole-process timing")
     p.add_argument("--skip", default="", help=f"comma-separated sections to skip: {','.join(SECTIONS)}")
-    p.add_argument("--stream-sizes", help="generated questions per streaming run (default 100000,1000000)")
+    p.add_argument("--stream-sizes", help="generated questions per streaming run (default 10000,100000,1000000)")
+    p.add_argument("--stream-workers", help="worker counts of each streaming size (default 1,2)")
     p.add_argument("--stream-max-steps", type=int, help="cap the training batches of each streaming run")
     p.add_argument("--no-inmemory-reference", action="store_true",
-                   help="skip the in-memory training run that the streaming memory is compared with")
+                   help="skip the in-memory training run at 100,000 questions that streaming is compared with")
+    p.add_argument("--tagging-n", type=int, help="titles of the tagging section (default 100000)")
+    p.add_argument("--tagging-processes", help="pool sizes of the tagging section (default 1,2 and every core)")
     p.add_argument("--strict", action="store_true", help="stop at the first failing section")
     p.add_argument("--silent", action="store_true", help="no progress lines on stderr")
     args = p.parse_args(argv)
@@ -398,8 +385,15 @@ def parse_args(argv=None):
     if bad:
         p.error(f"unknown section(s) {', '.join(sorted(bad))}; choose from {', '.join(SECTIONS)}")
     args.seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
-    default_sizes = "400,800" if args.quick else "100000,1000000"
+    default_sizes = "800" if args.quick else "10000,100000,1000000"
     args.stream_sizes = [int(x) for x in (args.stream_sizes or default_sizes).split(",")]
+    args.stream_workers = [int(x) for x in (args.stream_workers or "1,2").split(",")]
+    from tagger.text.pool import available_cores
+
+    args.tagging_n = args.tagging_n or (2000 if args.quick else 100_000)
+    default_procs = sorted({1, 2, available_cores()})
+    args.tagging_processes = [int(x) for x in args.tagging_processes.split(",")] if args.tagging_processes \
+        else default_procs
     args.quick_rows = 800
     args.latency_n = 50 if args.quick else 500
     args.throughput_n = 100 if args.quick else 1000

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from bench.titles import recombine
 from tagger.data import loaders
 
 
@@ -26,7 +27,7 @@ def write_synthetic_posts(out, n: int, source=None, seed: int = 0, answers_every
     if src is None:
         raise ValueError("no source data for the synthetic dump: pass source or set TAGGER_DATA")
     df = loaders.load_questions(src)
-    titles = [t.split() for t in df.title]
+    words = [t.split() for t in df.title]
     tag_lists = df.tags.tolist()
     rng = random.Random(seed)
     out = Path(out)
@@ -35,9 +36,7 @@ def write_synthetic_posts(out, n: int, source=None, seed: int = 0, answers_every
     with open(out, "w", encoding="utf-8") as f:
         f.write('<?xml version="1.0" encoding="utf-8"?>\n<posts>\n')
         for q in range(n):
-            a, b = rng.randrange(len(titles)), rng.randrange(len(titles))
-            wa, wb = titles[a], titles[b]
-            title = " ".join(wa[: max(1, len(wa) // 2)] + wb[len(wb) // 2:])
+            a, b, title = recombine(words, rng)
             tags = list(tag_lists[a])
             if rng.random() < 0.3 and tag_lists[b][0] not in tags:
                 tags.append(tag_lists[b][0])

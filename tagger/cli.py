@@ -15,6 +15,7 @@ from tagger.core import paths
 from tagger.data import loaders
 from tagger.data.split import fingerprint, holdout_split
 from tagger.text import cache, tokens as tok
+from tagger.text.pool import PoolError
 
 
 class UsageError(Exception):
@@ -61,6 +62,10 @@ def cmd_train(args) -> None:
         path = paths.POSTS_FILE  # the shipped questions with their bodies, when no other data was chosen
     else:
         path = _data_path(args.data)
+    if args.workers != 1:
+        if hp.body_len:
+            raise UsageError("--workers trains title-only models: leave out --body-len")
+        return _train_distributed(args, path, config, hp)
     if args.stream:
         if hp.body_len:
             raise UsageError("--stream trains title-only models: leave out --body-len")
@@ -108,6 +113,31 @@ def _train_streamed(args, path: Path, config, hp) -> None:
     log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     run = streaming.train_stream(path, config, hp, work_dir=args.work_dir, max_steps=args.max_steps, progress=log)
     out = Path(args.out)
+    run.tagger.metadata["name"] = out.name
+    run.tagger.save(out, overwrite=args.overwrite)
+    stats = {**run.stats, "seconds": round(time.perf_counter() - start, 1),
+             "peak_rss_mb": round(streaming.peak_rss_mb(), 1), "out": str(out)}
+    print(json.dumps(stats))
+
+
+def _train_distributed(args, path: Path, config, hp) -> None:
+    """`train --workers N`: N local worker processes under MultiWorkerMirroredStrategy, data streamed."""
+    from tagger.model import distributed, streaming
+
+    if args.workers < 1 or args.workers > distributed.MAX_WORKERS:
+        raise UsageError(f"--workers must be between 1 and {distributed.MAX_WORKERS}")
+    for flag, used in (("--eval-data", args.eval_data), ("--all-rows", args.all_rows)):
+        if used:
+            raise UsageError(f"{flag} needs the single-process path: leave out --workers")
+    if args.deadline is not None and args.deadline <= 0:
+        raise UsageError("--deadline must be a positive number of seconds")
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:  # say so now, not after the whole run
+        raise UsageError(f"{out} already exists: pass --overwrite to replace it")
+    start = time.perf_counter()
+    log = None if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
+    run = distributed.train_distributed(path, config, hp, args.workers, work_dir=args.work_dir,
+                                        max_steps=args.max_steps, deadline_s=args.deadline, progress=log)
     run.tagger.metadata["name"] = out.name
     run.tagger.save(out, overwrite=args.overwrite)
     stats = {**run.stats, "seconds": round(time.perf_counter() - start, 1),
@@ -303,8 +333,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--stream", action="store_true",
                    help="stream the data file through tf.data instead of loading it (for dumps that don't fit in "
                         "memory); prints a JSON line of statistics, peak memory included")
-    t.add_argument("--max-steps", type=int, help="with --stream: cap the training batches per epoch")
-    t.add_argument("--work-dir", help="with --stream: where the token spool goes (default: a temporary folder)")
+    t.add_argument("--workers", type=int, default=1,
+                   help="train on this many local worker processes (MultiWorkerMirroredStrategy on 127.0.0.1; the "
+                        "data file is streamed as with --stream, every epoch is trained, --batch-size is per "
+                        "worker); prints a JSON line of statistics. 1: the single-process path")
+    t.add_argument("--deadline", type=float, help="with --workers N: fail when the workers run longer than this many "
+                                                  "seconds")
+    t.add_argument("--max-steps", type=int, help="with --stream or --workers: cap the training batches per epoch")
+    t.add_argument("--work-dir", help="with --stream or --workers: where the token spool (and the workers' shards "
+                                      "and logs) go (default: a temporary folder)")
     t.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     t.set_defaults(func=cmd_train)
 
@@ -364,9 +401,11 @@ def main(argv=None) -> int:
         print("error: interrupted", file=sys.stderr)
         return 2
     except Exception as e:  # the CLI's promise: one line, no traceback
+        from tagger.model.cluster import ClusterError
         from tagger.model.predictor import ModelError
 
-        known = (UsageError, loaders.DataError, tok.TokenizerError, ModelError, ValueError, OSError)
+        known = (UsageError, loaders.DataError, tok.TokenizerError, PoolError, ClusterError, ModelError, ValueError,
+                 OSError)
         msg = str(e) if isinstance(e, known) else f"{e.__class__.__name__}: {e}"
         print(f"error: {msg.splitlines()[0] if msg else e.__class__.__name__}", file=sys.stderr)
         return 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import site
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,17 @@ def train_small(out: Path, rows: int = 800, epochs: int = 4, pos: str = "all", s
                           data_info={"source": "cooking.csv", "rows_slice": f"first {rows}"})
     tagger.save(out)
     return tagger
+
+
+def site_packages_without(shadow: Path, hidden: tuple[str, ...]) -> Path:
+    """A folder of links to every installed package except those whose names start with `hidden`.
+
+    Put it alone on PYTHONPATH of a `python -S` child (no site-packages of its own): the hidden
+    packages are then not installed as far as that child can tell.
+    """
+    shadow.mkdir()
+    for sp in site.getsitepackages():
+        for entry in Path(sp).iterdir():
+            if not entry.name.lower().startswith(hidden) and not (shadow / entry.name).exists():
+                (shadow / entry.name).symlink_to(entry)
+    return shadow

@@ -104,10 +104,12 @@ def test_quiz_scores_and_stores_a_guess_per_mode(tokens_page, clean, scratch_reg
     # Both answers are in the database, each with its mode, and in the aggregate under the quiz.
     stored = AnswerStore().answers()
     ref = quiz.reference_model(scratch_registry)
+    label = quiz.model_label(ref.name, reference.load(ref))  # a shipped model's twin is named as such
+    assert label.startswith(ref.name)
     assert stored["mode"].tolist() == ["Tokens only", "Whole title"]
     assert stored.question_id.tolist() == [rnd.question_id, second.question_id]
     assert stored.guess.tolist() == [sorted(rnd.true_tags), [rnd.true_tags[0]]]
-    assert stored.model.tolist() == [ref.name, ref.name] and stored.session.nunique() == 1
+    assert stored.model.tolist() == [label, label] and stored.session.nunique() == 1
     assert stored.model_f1.iloc[0] == pytest.approx(model_f1)
     lines = shown(next(m.value for m in at.markdown if "People, tokens only" in m.value))
     for row in crowd.summary(stored).itertuples():
@@ -121,7 +123,8 @@ def test_quiz_tests_the_questions_filter_whatever_model_is_active(open_app, scra
     at.switch_page("pages/tokens.py").run()
     assert at.session_state[session.MODEL_KEY] == TINY
     ref = quiz.reference_model(scratch_registry)
-    assert any(f"{ref.name}, the shipped model that sees exactly these tokens" in shown(c.value) for c in at.caption)
+    label = quiz.model_label(ref.name, reference.load(ref))
+    assert any(f"{label}, the shipped model that sees exactly these tokens" in shown(c.value) for c in at.caption)
     at.radio(key="quiz_mode").set_value(quiz.MODES[0]).run()
     rnd = at.session_state["quiz_round"]
     assert rnd.tokens == tok.tokens(rnd.title, quiz.FILTER)

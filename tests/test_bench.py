@@ -6,6 +6,9 @@ No timing is asserted: the machine is shared and timings are noise here.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,9 @@ import pytest
 from bench import measure, peers, quality, recipes, report, run as bench
 from tagger.model.predictor import FORMAT
 from tagger.text import tokens as tok
+from tests.core_fixtures import site_packages_without
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_latency_stats():
@@ -103,7 +109,9 @@ def test_summaries_are_mean_and_spread_over_seeds():
 def test_parse_args():
     args = bench.parse_args(["--quick", "--skip", "app,stream"])
     assert args.quick and args.skip == ["app", "stream"] and args.stream_max_steps == 5 and args.seeds == [1]
-    assert bench.parse_args([]).stream_sizes == [100_000, 1_000_000] and bench.parse_args([]).seeds == [1, 2, 3]
+    defaults = bench.parse_args([])
+    assert defaults.stream_sizes == [10_000, 100_000, 1_000_000] and defaults.stream_workers == [1, 2]
+    assert defaults.seeds == [1, 2, 3] and defaults.tagging_n == 100_000 and defaults.tagging_processes[0] == 1
     with pytest.raises(SystemExit):
         bench.parse_args(["--skip", "nope"])
 
@@ -137,7 +145,7 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     (tmp_path / "no-models").mkdir()
     out = tmp_path / "bench"
     assert bench.main(["--quick", "--silent", "--out", str(out), "--models", str(tmp_path / "no-models"),
-                       "--seeds", "1,2", "--skip", "app,memory,stream"]) == 0
+                       "--seeds", "1,2", "--skip", "app,memory,tagging,stream"]) == 0
     printed = capsys.readouterr().out
     assert "### Quality" in printed and "### Speed" in printed and "whole process" in printed
     results = json.loads((out / "results.json").read_text())
@@ -165,3 +173,46 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     assert len(nouns) == 1 and isinstance(nouns[0]["met"], bool)
     assert not [n for n in results["notes"] if "failed" in n], results["notes"]
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tagging_benchmark_runs_where_tensorflow_is_not_installed(tmp_path):
+    # As on a many-core machine without TensorFlow: the child can't import it (nor Keras) at all.
+    shadow = site_packages_without(tmp_path / "site-packages", ("tensorflow", "tf_keras", "keras", "tensorboard"))
+    # No --data and no TAGGER_DATA: the repository's gzipped data/cooking.csv.gz is read.
+    env = {k: v for k, v in os.environ.items() if k != "TAGGER_DATA"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(shadow)])
+    r = subprocess.run([sys.executable, "-S", "-m", "bench.tagging", "--n", "300", "--processes", "1,2", "--chunk",
+                        "40"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout.strip().splitlines()[-1])  # one JSON line
+    assert out["source_titles"] == 12404
+    assert "titles/s" in r.stderr and "pool of 2" in r.stderr  # the table for a person
+    assert out["titles"] == 300 and out["tensorflow_imported"] is False and out["all_identical"] is True
+    assert [p["processes"] for p in out["pools"]] == [1, 2]
+    assert all(p["identical"] and p["titles_per_s"] > 0 for p in out["pools"])
+    assert out["in_process"]["titles_per_s"] > 0
+
+
+def test_tagging_benchmark_rejects_bad_options():
+    r = subprocess.run([sys.executable, "-m", "bench.tagging", "--processes", "0"], cwd=REPO, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "error: --n, --chunk and every --processes value must be at least 1"
+
+
+def test_quick_scaling_sections_compare_one_and_two_workers(tmp_path, monkeypatch):
+    monkeypatch.setenv("TAGGER_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "bench"
+    assert bench.main(["--quick", "--silent", "--out", str(out), "--tagging-processes", "1,2",
+                       "--skip", "quality,train,speed,tokens,memory,app"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert not [n for n in results["notes"] if "failed" in n], results["notes"]
+    assert results["tagging"]["all_identical"] and len(results["tagging"]["pools"]) == 2
+    runs = results["stream"]
+    assert [(r["questions"], r["workers"]) for r in runs] == [(800, 1), (800, 2)]
+    assert all(r["peak_rss_mb"] > 0 and r["wall_seconds"] > 0 and r["steps"] == 5 for r in runs)
+    assert len(runs[1]["peak_rss_mb_each"]) == 3  # the launcher and two workers
+    (check,) = results["stream_checks"]
+    assert check["same_vocabulary_and_tags"] is True and check["workers"] == 2
+    printed = (out / "results.md").read_text()
+    assert "1 vs N processes" in printed and "the same training?" in printed

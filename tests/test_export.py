@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tagger import Tagger, cli
-from tagger.model.export import SIGNATURE, TEXT_SIGNATURE, ServedModel, export_savedmodel, pad_tokens
-from tests.core_fixtures import real_questions, train_small
+from tagger.model.export import SIGNATURE, TEXT_SIGNATURE, ServedModel, export_savedmodel, pad_tokens, rest_request
+from tests.core_fixtures import real_questions, site_packages_without, train_small
+
+PLAIN_TF = Path(__file__).resolve().parent / "plain_tf_serving.py"
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +86,40 @@ def test_suggest_through_the_export_matches_tagger_suggest(exported):
         expected = tagger.suggest(title, 5)
         assert [t for t, _ in got] == [t for t, _ in expected]
         assert [p for _, p in got] == pytest.approx([p for _, p in expected], abs=1e-5)
+
+
+def test_a_plain_tensorflow_process_serves_the_export_like_the_app(exported, held_out_tokens, tmp_path):
+    tagger, _ = exported
+    # TF Serving's layout: a model base path holding integer version directories.
+    base = tmp_path / "models" / "tagger"
+    export_savedmodel(tagger, base / "1")
+    (base / "README").write_text("not a version: ignored")
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(rest_request(held_out_tokens)), encoding="utf-8")
+    response = tmp_path / "response.json"
+    # No project on the path, no site-packages of ours (-S), and Keras not installed as far as the
+    # child can tell: `import tensorflow` alone must be enough to serve the model.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "TF_CONFIG")}
+    env["PYTHONPATH"] = str(site_packages_without(tmp_path / "site-packages-without-keras", ("keras", "tf_keras")))
+    r = subprocess.run([sys.executable, "-S", str(PLAIN_TF), str(base), str(request), str(response)],
+                       cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    answer = json.loads(response.read_text(encoding="utf-8"))
+    checked = answer["checked"]
+    assert checked["imported"] == [] and checked["importable"] == []  # neither keras nor tagger
+    assert checked["version"] == 1 and checked["output_names"] == ["probabilities"]
+    assert checked["inputs"] == {"tokens": ["string", [None, None]]}
+    got = np.asarray(answer["outputs"], dtype=np.float32)
+    expected = tagger.predict_proba(held_out_tokens)
+    assert got.shape == expected.shape
+    print(f"plain TensorFlow vs the app: largest difference {np.abs(got - expected).max():.2g}")
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert not got[len(held_out_tokens) - 4].any()  # the row with no tokens scores zeros, as in the app
+
+
+def test_rest_request_is_tf_servings_columnar_format():
+    body = rest_request([["bread", "rise"], []])
+    assert body == {"signature_name": "serving_default", "inputs": {"tokens": [["bread", "rise"], ["", ""]]}}
 
 
 def test_pad_tokens():

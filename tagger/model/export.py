@@ -104,6 +104,17 @@ def pad_tokens(token_lists) -> list[list[str]]:
     return [list(t) + [""] * (width - len(t)) for t in token_lists]
 
 
+def rest_request(token_lists, signature: str = SIGNATURE) -> dict:
+    """The JSON body of a TensorFlow Serving REST predict call for these token lists.
+
+    `POST http://HOST:8501/v1/models/tagger:predict` with this body (the columnar "inputs" format)
+    answers `{"outputs": [[p, ...], ...]}`: one row of probabilities per token list, its columns in
+    `tags.txt` order. The tokens are what `tagger.text.tokens.tokens(title, config)` gives in the
+    client, with the export's `token_config.json`.
+    """
+    return {"signature_name": signature, "inputs": {"tokens": pad_tokens(token_lists)}}
+
+
 class ServedModel:
     """A loaded export, scored the way TensorFlow Serving would: through its signature."""
 

@@ -50,6 +50,7 @@ ENSEMBLE_LOSSES = ("average", "each")
 OPTIMIZERS = ("lazy_adam", "adam")
 MAX_MEMBERS = 8
 LOOKUP_LAYER = "token_lookup"
+CORE_MODEL = "conv1d_tagger"
 
 
 @dataclass
@@ -236,7 +237,7 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
     members = [_member(ids, size, n_tags, hp, bias, "" if hp.members == 1 else f"m{i}_", body_ids)
                for i in range(hp.members)]
     scores = members[0] if hp.members == 1 else layers.Average(name="ensemble")(members)
-    core = keras.Model(inputs, scores, name="conv1d_tagger")
+    core = keras.Model(inputs, scores, name=CORE_MODEL)
     # Its own Model even when it computes what `core` does: compiling `core` would save the optimizer
     # inside every model file.
     trainer = keras.Model(inputs, members if hp.loss_outputs > 1 else scores, name="conv1d_trainer")
@@ -256,6 +257,11 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
 def lookup_of(model):
     """The StringLookup of a (loaded) tokens -> probabilities model."""
     return model.get_layer(LOOKUP_LAYER)
+
+
+def core_of(model):
+    """The token ids -> probabilities network inside a (loaded) tokens -> probabilities model."""
+    return model.get_layer(CORE_MODEL)
 
 
 def loss(hp: HParams):

@@ -4,9 +4,9 @@
 Stack Exchange Posts.xml with millions of questions included:
 
 1. One streaming pass over the questions (`iter_questions`, Posts.xml via `iterparse`) tags each
-   title once with the same `tokens.tokens` the app uses, and spools `[tokens, tags]` as JSON lines
-   to a work file on disk (~60 bytes a question). Tagging is the slow step (~0.5 ms a title), so it
-   is done once, not once per epoch.
+   title once with the same `tokens.tag_title` + `filter_tagged` the app uses, on every core
+   (`tagger.text.pool`), and spools `[tokens, tags]` as JSON lines to a work file on disk (~60 bytes
+   a question). Tagging is the slow step (~0.5 ms a title), so it is done once, not once per epoch.
 2. Two cheap passes over the spool count tags (`TagColumns.learn`) and tokens
    (`network.build_vocabulary`). Their counters grow with the number of *distinct* tokens and tags,
    not with the number of questions.
@@ -21,12 +21,15 @@ The result is an ordinary `Tagger`. Memory stays flat as the data grows (see the
 
 from __future__ import annotations
 
+import hashlib
 import json
 import resource
 import tempfile
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 from tagger.core import paths
@@ -35,7 +38,7 @@ from tagger.model import network, training
 from tagger.model.network import HParams
 from tagger.scoring import metrics
 from tagger.scoring.labels import TagColumns
-from tagger.text import tokens as tok
+from tagger.text import pool, tokens as tok
 
 paths.quiet_tensorflow()
 
@@ -81,6 +84,11 @@ class Spool:
     seconds: float
     report: loaders.LoadReport
 
+    @classmethod
+    def of(cls, path, rows: int) -> "Spool":
+        """A spool file written before (e.g. a multi-worker run's shard), to read again."""
+        return cls(Path(path), int(rows), 0.0, loaders.LoadReport(path=str(path), format="spool"))
+
     def rows_iter(self) -> Iterator[tuple[list[str], list[str]]]:
         with open(self.path, encoding="utf-8") as f:
             for line in f:
@@ -89,21 +97,34 @@ class Spool:
 
 
 def spool_tokens(path, config: tok.TokenConfig, work_dir, limit: int | None = None,
-                 progress: Callable[[int], None] | None = None) -> Spool:
-    """Stream the questions of `path`, tag and filter each title once, write the spool."""
+                 progress: Callable[[int], None] | None = None, processes: int | None = None) -> Spool:
+    """Stream the questions of `path`, tag and filter each title once, write the spool.
+
+    The titles are POS-tagged on every core (`pool.tag_stream`, `processes` of them; a file of fewer
+    than 10,000 questions is tagged in this process), in file order, so the spool is the same
+    whoever tagged it.
+    """
     start = time.perf_counter()
     report = loaders.LoadReport(path=str(path), format="")
     out = Path(work_dir) / "tokens.jsonl"
+    questions = islice(loaders.iter_questions(path, report=report), limit)
+    # The pool reads titles ahead of the results it returns; each question's tags wait here, in
+    # the same order, for its tagged title (a few thousand at most: the pool's read-ahead).
+    waiting_tags: deque[list[str]] = deque()
+
+    def titles():
+        for q in questions:
+            waiting_tags.append(q["tags"])
+            yield q["title"]
+
     n = 0
     with open(out, "w", encoding="utf-8") as f:
-        for q in loaders.iter_questions(path, report=report):
-            f.write(json.dumps([tok.tokens(q["title"], config), q["tags"]], ensure_ascii=False))
+        for tagged in pool.tag_stream(titles(), processes):
+            f.write(json.dumps([tok.filter_tagged(tagged, config), waiting_tags.popleft()], ensure_ascii=False))
             f.write("\n")
             n += 1
             if progress is not None and n % 10_000 == 0:
                 progress(n)
-            if limit is not None and n >= limit:
-                break
     return Spool(out, n, time.perf_counter() - start, report)
 
 
@@ -114,12 +135,19 @@ class Vocab:
     tags: list[str]
     train_rows: int  # usable rows (at least one learnable tag) on each side of the split
     val_rows: int
+    tag_prior: list[float] = field(default_factory=list)  # each tag's share of the training rows
+
+
+def fingerprint(vocab: Vocab) -> str:
+    """A short digest of the vocabulary and tag list, to tell whether two runs learned the same columns."""
+    return hashlib.sha256(json.dumps([vocab.vocabulary, vocab.tags]).encode("utf-8")).hexdigest()[:12]
 
 
 def vocabulary_and_tags(spool: Spool, hp: HParams) -> Vocab:
-    """The same vocabulary and tag list `train_tagger` would build, from streamed rows."""
+    """The same vocabulary, tag list and tag prior `train_tagger` would build, from streamed rows."""
     columns = TagColumns.learn((t for _, t in spool.rows_iter()), hp.min_tag_count)
     counts = {"train": 0, "val": 0}
+    tag_counts: Counter = Counter()
 
     def train_tokens():
         for i, (tokens, t) in enumerate(spool.rows_iter()):
@@ -128,19 +156,24 @@ def vocabulary_and_tags(spool: Spool, hp: HParams) -> Vocab:
                     counts["val"] += 1
                 else:
                     counts["train"] += 1
+                    tag_counts.update(set(t) & columns.known)
                     yield tokens
 
     vocabulary = network.build_vocabulary(train_tokens(), hp.max_vocab, hp.min_token_count)
-    return Vocab(vocabulary, columns.tags, counts["train"], counts["val"])
+    # As in train_tagger: the output biases start at the base rates, not at "every tag 50 %".
+    prior = [tag_counts[t] / max(counts["train"], 1) for t in columns.tags]
+    return Vocab(vocabulary, columns.tags, counts["train"], counts["val"], prior)
 
 
 # --- pass 3: the tf.data pipeline -----------------------------------------------------------------
 def make_dataset(spool: Spool, lookup, tags: list[str], hp: HParams, part: str = "train",
-                 shuffle: bool = True, rows: int | None = None):
+                 shuffle: bool = True, rows: int | None = None, repeat: bool = False):
     """A `tf.data.Dataset` of (token ids [max_len], targets [n_tags]) batches streamed from the spool.
 
     `lookup` is the model's StringLookup, so the ids are the ones the saved model computes. `rows`
     (the usable rows of this part, from `vocabulary_and_tags`) lets Keras know the epoch's length.
+    `repeat` makes an endless stream of full batches, for a multi-worker run where every worker must
+    take the same number of equal steps (`steps_per_epoch` then says where an epoch ends).
     """
     import tensorflow as tf
 
@@ -167,13 +200,17 @@ def make_dataset(spool: Spool, lookup, tags: list[str], hp: HParams, part: str =
     ds = ds.map(lambda t, y: (lookup(t), y)).unbatch()
     if shuffle:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=hp.seed, reshuffle_each_iteration=True)
+    if repeat:
+        return ds.repeat().batch(hp.batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
     ds = ds.batch(hp.batch_size)
     if rows is not None:
         ds = ds.apply(tf.data.experimental.assert_cardinality(-(-rows // hp.batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _validation(spool: Spool, lookup, tags: list[str], hp: HParams, limit: int = VAL_SAMPLE) -> training.Validation:
+def validation_sample(spool: Spool, lookup, tags: list[str], hp: HParams,
+                      limit: int = VAL_SAMPLE) -> training.Validation:
+    """The spool's first `limit` usable validation rows, looked up by `lookup`, to score and pick a threshold."""
     import tensorflow as tf
 
     columns = TagColumns(tags)
@@ -222,13 +259,13 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
         if len(vocab.tags) < 2 or not vocab.vocabulary:
             raise ValueError(f"too little to learn from: {len(vocab.tags)} tags with at least {hp.min_tag_count} "
                              f"questions and {len(vocab.vocabulary)} tokens")
-        net = network.build(vocab.vocabulary, len(vocab.tags), hp)
+        net = network.build(vocab.vocabulary, len(vocab.tags), hp, tag_prior=vocab.tag_prior)
         network.compile_trainer(net.trainer, hp)
         train_ds = make_dataset(spool, net.lookup, vocab.tags, hp, "train", rows=vocab.train_rows)
         batches = -(-vocab.train_rows // hp.batch_size)
         if max_steps:
             train_ds, batches = train_ds.take(max_steps), min(batches, max_steps)
-        validation = _validation(spool, net.lookup, vocab.tags, hp)
+        validation = validation_sample(spool, net.lookup, vocab.tags, hp)
         state = {"steps": 0}
 
         def count(p: training.Progress) -> None:
@@ -254,7 +291,8 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
                  "steps": state["steps"], "epochs": hp.epochs, "max_steps_per_epoch": max_steps,
                  "spool_mb": round(spool.path.stat().st_size / 2**20, 1), "peak_rss_mb_by_phase": peaks,
                  "train_rows": vocab.train_rows, "val_rows": vocab.val_rows,
-                 "vocabulary": len(vocab.vocabulary), "tags": len(vocab.tags),
+                 "vocabulary": len(vocab.vocabulary), "tags": len(vocab.tags), "vocab_fingerprint": fingerprint(vocab),
+                 "val_p_at_1": history[-1].get("val_p_at_1") if history else None,
                  "skipped": dict(spool.report.skipped)}
         return StreamRun(Tagger(net.model, metadata), stats)
     finally:

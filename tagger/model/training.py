@@ -116,14 +116,15 @@ def monitored(row: dict, monitor: str) -> float:
 
 def fit(net: network.Network, train_ds, batches: int, validation: Validation | None, tags: Sequence[str],
         hp: HParams, progress: Callable[[Progress], None] | None = None,
-        should_stop: Callable[[], bool] | None = None) -> list[dict]:
+        should_stop: Callable[[], bool] | None = None, steps_per_epoch: int | None = None) -> list[dict]:
     """Train the network on `train_ds` ((ids, targets) batches) with early stopping on the validation
     rows; returns the per-epoch history.
 
     The trainer is fitted (`net.trainer`: the averaged ensemble, or every member with its own loss);
     the validation rows are scored by the averaged ensemble (`net.core`), which is what gets saved.
     `progress` gets a `Progress` after each batch and epoch; `should_stop` is polled after each batch,
-    and a True ends the run with `TrainingStopped`.
+    and a True ends the run with `TrainingStopped`. `steps_per_epoch` cuts an endless dataset into
+    epochs (the multi-worker run).
     """
     import keras
 
@@ -150,7 +151,8 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_monitor", mode="max", patience=hp.patience,
                                                        restore_best_weights=True))
     train_ds = train_ds.map(network.member_targets(hp))
-    net.trainer.fit(train_ds, epochs=hp.epochs, shuffle=False, verbose=0, callbacks=callbacks)  # the data shuffles
+    net.trainer.fit(train_ds, epochs=hp.epochs, steps_per_epoch=steps_per_epoch, shuffle=False, verbose=0,
+                    callbacks=callbacks)  # the data shuffles itself
     if report.stopped:
         raise TrainingStopped("training was stopped before it finished; nothing was saved")
     return history

@@ -5,6 +5,7 @@
   part-of-speech filter (`TokenConfig`) -> lowercase -> stop words out; and `analyze`, which says
   for every word why it was kept or dropped.
 - `cache`: many titles at once, with the on-disk tagging cache.
+- `pool`: POS tagging on every core (worker processes, output in input order, equal to one process's).
 
 May import `tagger.core` only. Everything above (data loaders, training, serving, the app) gets its
 tokens from here, so "the tokens the model sees" means the same thing everywhere.

@@ -3,7 +3,9 @@
 Tagging is the slow step of the token pipeline (~0.3-0.8 ms a title), and whole datasets are tagged
 again and again (every training run, every filter compared on the Tokens page). The cache holds the
 *tagged* words, not filtered tokens, keyed by a hash of the titles and the tagger's version, so every
-filter config reuses one entry.
+filter config reuses one entry. A miss of many titles is tagged on every core (`pool.tag_stream`:
+10,000 titles or more); only this process reads and writes the entry, whoever did the tagging, so the
+pool and the single-process path share entries.
 """
 
 from __future__ import annotations
@@ -17,15 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tagger.core import paths
-from tagger.text.tokens import (
-    MAX_BODY_CHARS,
-    MAX_TITLE_CHARS,
-    TokenConfig,
-    filter_tagged,
-    needs_pos,
-    tag_body,
-    tag_title,
-)
+from tagger.text import pool
+from tagger.text.tokens import MAX_BODY_CHARS, MAX_TITLE_CHARS, TokenConfig, filter_tagged, needs_pos, tag_body
 
 
 def _tagger_version() -> str:
@@ -42,15 +37,20 @@ def titles_hash(titles: Sequence[str], kind: str = "") -> str:
     return h.hexdigest()[:20]
 
 
-def tag_titles(titles: Sequence[str], use_cache: bool = True, progress=None) -> list[list[tuple[str, str]]]:
-    """POS-tag many titles, reusing the on-disk cache when these exact titles were tagged before."""
-    return _tag_many(list(titles), tag_title, "", use_cache, progress)
+def tag_titles(titles: Sequence[str], use_cache: bool = True, progress=None,
+               processes: int | None = None) -> list[list[tuple[str, str]]]:
+    """POS-tag many titles, reusing the on-disk cache when these exact titles were tagged before.
 
-
-def _tag_many(texts: list[str], tag, kind: str, use_cache: bool, progress) -> list[list[tuple[str, str]]]:
-    titles = texts
-    key = titles_hash(titles, kind)
-    path = paths.cache_dir() / "tagged" / f"{kind}{key}.json.gz"
+    Args:
+        titles: raw titles.
+        use_cache: read and write the on-disk entry for these exact titles.
+        progress: called as `progress(done, total)` while tagging.
+        processes: tagging processes for a miss (None: every core for 10,000 titles or more, see
+            `pool.tag_stream`; 1: this process only).
+    """
+    titles = list(titles)
+    key = titles_hash(titles)
+    path = paths.cache_dir() / "tagged" / f"{key}.json.gz"
     if use_cache and path.exists():
         try:
             with gzip.open(path, "rt", encoding="utf-8") as f:
@@ -59,38 +59,58 @@ def _tag_many(texts: list[str], tag, kind: str, use_cache: bool, progress) -> li
                 return [[tuple(wp) for wp in row] for row in cached]
         except (OSError, ValueError):
             pass  # a damaged cache entry is simply rebuilt
-    tagged = []
-    for i, title in enumerate(titles):
-        tagged.append(tag(title))
-        if progress is not None and (i % 500 == 0 or i == len(titles) - 1):
-            progress(i + 1, len(titles))
+    report = None if progress is None else (lambda done: progress(done, len(titles)))
+    tagged = pool.tag_many(titles, processes, progress=report)
     if use_cache:
         _write_cache(path, tagged)
     return tagged
 
 
 def _write_cache(path: Path, tagged) -> None:
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
             json.dump(tagged, f)
-        os.replace(tmp, path)  # readers never see half a file
+        # Readers never see half a file, and two processes filling one key both write the same
+        # content: whichever rename lands last, the entry is whole and right.
+        os.replace(tmp, path)
     except OSError:
-        pass  # the cache is an optimisation; a read-only disk must not break tagging
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        # the cache is an optimisation; a read-only or full disk must not break tagging
 
 
-def tokens_many(titles: Sequence[str], config: TokenConfig, use_cache: bool = True) -> list[list[str]]:
-    """The tokens the model sees for many titles (cached tagging)."""
-    return [filter_tagged(t, config) for t in tag_titles(titles, use_cache=use_cache)]
+def tokens_many(titles: Sequence[str], config: TokenConfig, use_cache: bool = True,
+                processes: int | None = None) -> list[list[str]]:
+    """The tokens the model sees for many titles (cached tagging, on every core for large inputs)."""
+    return [filter_tagged(t, config) for t in tag_titles(titles, use_cache=use_cache, processes=processes)]
 
 
 def tag_bodies(bodies: Sequence[str], pos: bool = False, use_cache: bool = True,
                progress=None) -> list[list[tuple[str, str]]]:
     """Many bodies' words (POS-tagged when `pos`), with the same on-disk cache as titles, under its own key.
     Bodies are ~20 times longer than titles: tagging all 12,404 takes ~30 s with POS tags, ~15 s without."""
+    bodies = list(bodies)
     kind = f"body-v1-{'pos' if pos else 'words'}-max{MAX_BODY_CHARS}-"  # v1: clean_body's rules
-    return _tag_many(list(bodies), lambda b: tag_body(b, pos), kind, use_cache, progress)
+    path = paths.cache_dir() / "tagged" / f"{kind}{titles_hash(bodies, kind)}.json.gz"
+    if use_cache and path.exists():
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                cached = json.load(f)
+            if len(cached) == len(bodies):
+                return [[tuple(wp) for wp in row] for row in cached]
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is simply rebuilt
+    tagged = []
+    for i, body in enumerate(bodies):
+        tagged.append(tag_body(body, pos))
+        if progress is not None and (i % 500 == 0 or i == len(bodies) - 1):
+            progress(i + 1, len(bodies))
+    if use_cache:
+        _write_cache(path, tagged)
+    return tagged
 
 
 def body_tokens_many(bodies: Sequence[str], config: TokenConfig, cap: int | None = None,
