@@ -47,6 +47,8 @@ def shipped_recipes(models_root: Path | None = None) -> list[Recipe]:
             continue
         meta = e.metadata
         hp = HParams.from_dict((meta.get("recipe") or {}).get("twin_hparams") or meta["hparams"])
+        if hp.body_len:
+            continue  # a title + body recipe needs bodies: the quality rows here are on titles (README: Title and body)
         config = tok.TokenConfig.from_dict(meta["token_config"])
         out.append(Recipe(name, _label(config, hp), config, hp, f"models/{name}/metadata.json"))
     if not out:

@@ -1,12 +1,13 @@
-"""Suggest: tags for one question title, what the model read, and why; or tags for a whole CSV."""
+"""Suggest: tags for one question (a title, and optionally its body), what the model read, and why; or tags for
+a whole CSV."""
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from tagger.app import uploads
+from tagger.app import bodies, uploads
 from tagger.text import tokens as tok
-from tagger.ui import navigation, safe, session
+from tagger.ui import cached, navigation, safe, session
 
 navigation.guard()  # first: a page opened on its own runs through app.py (see tagger/ui/navigation.py)
 
@@ -43,21 +44,20 @@ def probability_chart(ranked: pd.DataFrame, threshold: float) -> alt.Chart:
 
 
 def contribution_chart(rows: pd.DataFrame, tag: str) -> alt.Chart:
-    """For one tag: how much its probability falls when each kept token is dropped."""
-    # Number the tokens: a word can occur twice ("baking soda for baking powder") and each is dropped alone.
-    rows = rows.assign(word=[f"{p + 1}. {t}" for p, t in zip(rows.position, rows.token, strict=False)])
+    """For one tag: how much its probability falls when each kept token is dropped (`bodies.explained`
+    numbers the words: one can occur twice, "baking soda for baking powder", and each is dropped alone)."""
     return alt.Chart(rows).mark_bar().encode(
         x=alt.X("contribution:Q", title="probability lost without the token"),
-        y=alt.Y("word:N", sort=alt.SortField("position"), title=None, axis=alt.Axis(labelLimit=160)),
+        y=alt.Y("word:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelLimit=160)),
         color=alt.condition("datum.contribution >= 0", alt.value("#1c83e1"), alt.value("#e07b39")),
         tooltip=["token", alt.Tooltip("contribution:Q", format="+.3f")],
     ).properties(title=tag, height=alt.Step(24))
 
 
-def highlighted_title(views) -> str:
+def highlighted_title(views, limit: int | None = None) -> str:
     """The title as HTML: kept words highlighted, dropped ones greyed, POS tag beside each (hover: why)."""
     spans = []
-    for v in views:
+    for v in views[:limit]:
         pos = f"<sub style='font-size:0.7em;opacity:0.75;margin-left:2px'>{safe.escape(v.pos)}</sub>"
         if v.kept:
             spans.append(f"<span title='{safe.escape(v.pos)}: kept as {safe.escape(v.token)}' style='background:"
@@ -66,7 +66,10 @@ def highlighted_title(views) -> str:
         else:
             spans.append(f"<span title='{safe.escape(v.pos)}: dropped ({safe.escape(v.reason)})' "
                          f"style='color:#9aa0a6;padding:2px 2px'>{safe.escape(v.word)}{pos}</span>")
-    return "<div style='font-size:1.15em;line-height:2.3'>" + " ".join(spans) + "</div>"
+    more = ""
+    if limit and len(views) > limit:
+        more = f" <span style='color:#9aa0a6'>… {len(views) - limit:,} more words</span>"
+    return "<div style='font-size:1.15em;line-height:2.3'>" + " ".join(spans) + more + "</div>"
 
 
 def keeps(config) -> str:
@@ -82,14 +85,21 @@ def token_table(views) -> pd.DataFrame:
                           "kept": v.kept, "why": v.reason} for v in views])
 
 
-def show_suggestions(tagger) -> None:
+def show_suggestions(session_tagger) -> None:
     st.text_input("Question title", key="suggest_title", persist_state="session", max_chars=tok.MAX_TITLE_CHARS,
                   placeholder="e.g. How do I keep bread from going stale?",
                   help=f"At most {tok.MAX_TITLE_CHARS} characters; HTML is stripped.")
     with st.expander("Add the question body (optional)"):
-        st.text_area("Question body", key="suggest_body", persist_state="session", max_chars=2000,
-                     help="The model was trained on titles only. A body adds words it may know; title and "
-                          f"body together are cut at {tok.MAX_TITLE_CHARS} characters.")
+        st.text_area("Question body", key="suggest_body", persist_state="session", max_chars=bodies.MAX_BODY_CHARS,
+                     help=f"Plain text, Markdown or HTML, at most {bodies.MAX_BODY_CHARS:,} characters. Code blocks, "
+                          "images and link addresses are dropped. A body is read by a model that reads titles "
+                          "and bodies (its first words, up to the number it was trained on); a title-only model "
+                          "ignores it.")
+    title = st.session_state.get("suggest_title", "").strip()
+    body = st.session_state.get("suggest_body", "").strip()
+    choice = bodies.choose(cached.registry(), session_tagger.name, bool(title and body))
+    tagger = cached.load_tagger(choice.name) if choice.switched else session_tagger
+
     controls = st.columns(2)
     k = controls[0].slider("How many tags to show (k)", 1, 15, 5, key="suggest_k", persist_state="session")
     threshold = controls[1].slider(
@@ -97,24 +107,25 @@ def show_suggestions(tagger) -> None:
         help=f"Tags at or above this probability are the answer. {tagger.name} was tuned to "
              f"{tagger.threshold:.2f} (best micro-F1 on its validation questions).")
 
-    title = st.session_state.get("suggest_title", "").strip()
-    body = st.session_state.get("suggest_body", "").strip()
     if not title:
         st.info("Enter a question title above, or try an example:")
         for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES, strict=False):
             col.button(example, on_click=use_example, args=(example,), width="stretch")
         return
+    if choice.reason:
+        (st.warning if choice.body_ignored else st.info)(safe.plain(choice.reason))
 
-    text = f"{title} {body}" if body else title  # analyze() cleans it: cleaning twice would unescape &lt; twice
-    views = tagger.analyze(text)
+    views = tagger.analyze(title)
+    body_views = tagger.analyze_body(body) if tagger.uses_body else []
     kept = [v.token for v in views if v.kept]
-    if not kept:
+    body_kept = [v.token for v in body_views if v.kept]
+    if not kept and not body_kept:
         st.warning("The model sees no tokens in this question, so it has no tags to suggest.")
         st.markdown(f"**Why:** {keeps(tagger.config)}, and every word here was dropped:")
         st.dataframe(token_table(views), hide_index=True)
         st.caption("Rephrase with the food, the dish or the technique, e.g. “How do I store fresh basil?”")
         return
-    if not tagger.known(kept):
+    if not tagger.known(kept + body_kept):
         st.warning(UNKNOWN_WORDS)
         st.markdown("**Why:** none of the words it kept (below) occurred in the questions it learned from. Without "
                     "a word it knows, it could only repeat how common each tag is.")
@@ -122,7 +133,7 @@ def show_suggestions(tagger) -> None:
         st.caption("Try the words a cook would use in English, e.g. “How do I store fresh basil?”")
         return
 
-    probabilities = tagger.predict_proba([kept])[0]
+    probabilities = tagger.predict_proba([kept], [body_kept] if tagger.uses_body else None)[0]
     ranked = pd.DataFrame(tagger.ranked(probabilities, k), columns=["tag", "probability"])
     answer = ranked[ranked.probability >= threshold].tag.tolist()
     left, right = st.columns([3, 2], gap="large")
@@ -142,21 +153,28 @@ def show_suggestions(tagger) -> None:
         st.caption(f"Highlighted words are kept ({tagger.config.label}); grey words are dropped. "
                    "Hover a word to see why.")
         st.dataframe(token_table(views), hide_index=True, width="stretch")
+        if tagger.uses_body and body_views:
+            st.markdown("**In the body**")
+            st.html(highlighted_title(body_views, limit=400))
+            st.caption(f"{len(body_kept)} body words kept (body filter: {tagger.body_config.label}; the model reads "
+                       f"at most the first {tagger.body_len} it keeps) out of {len(body_views)} words.")
+            st.dataframe(token_table(body_views), hide_index=True, width="stretch", key="suggest_body_tokens")
 
     st.subheader("Why these tags")
     explained = answer[:3] or ranked.tag.head(3).tolist()
     st.caption("For each tag: drop one kept word, score again, and see how much the probability falls. "
-               "Long blue bars are the words the tag rests on; orange ones argue against it.")
-    contributions = pd.DataFrame(tagger.contributions(kept, explained))
+               "Long blue bars are the words the tag rests on; orange ones argue against it."
+               + (" Every title word is shown, and the body words that move the tag most." if body_kept else ""))
+    contributions = tagger.contributions(kept, explained, body_kept if tagger.uses_body else None)
     for col, tag in zip(st.columns(len(explained)), explained, strict=False):
-        col.altair_chart(contribution_chart(contributions[contributions.tag == tag], tag), width="stretch")
+        col.altair_chart(contribution_chart(bodies.explained(contributions, tag), tag), width="stretch")
 
 
-def show_batch(tagger) -> None:
+def show_batch(session_tagger) -> None:
     st.subheader("Suggest tags for a CSV of titles")
-    st.caption(f"Upload a UTF-8 CSV with a `title` column (other columns are kept). Up to "
-               f"{uploads.MAX_ROWS:,} titles and {uploads.MAX_BYTES // 1_000_000} MB per file. "
-               "Uploaded files are not stored.")
+    st.caption(f"Upload a UTF-8 CSV with a `title` column and, optionally, a `body` column (other columns are "
+               f"kept). Up to {uploads.MAX_ROWS:,} titles and {uploads.MAX_BYTES // 1_000_000} MB per file; each body "
+               f"is cut at {bodies.MAX_BODY_CHARS:,} characters. Uploaded files are not stored.")
     upload = st.file_uploader("CSV file", key="batch_file", max_upload_size=max(1, uploads.MAX_BYTES // 1_000_000))
     batch_k = st.slider("Tags per title (k)", 1, 10, 3, key="batch_k")
     if upload is None:
@@ -166,6 +184,10 @@ def show_batch(tagger) -> None:
     except uploads.UploadError as e:
         st.error(str(e))
         return
+    choice = bodies.choose(cached.registry(), session_tagger.name, uploads.has_bodies(rows))
+    tagger = cached.load_tagger(choice.name) if choice.switched else session_tagger
+    if choice.reason:
+        (st.warning if choice.body_ignored else st.info)(safe.plain(choice.reason))
     with st.spinner(f"Tagging {len(rows):,} titles…"):
         result = uploads.suggest_all(tagger, rows, batch_k)
     no_tokens = int((result["tokens"] == "").sum())

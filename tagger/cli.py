@@ -25,7 +25,7 @@ class UsageError(Exception):
 # `train` options that set a hyperparameter of the same name (None: the recipe's default).
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
-              "ensemble_loss")
+              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times")
 
 
 def _data_path(value: str | None) -> Path:
@@ -57,29 +57,41 @@ def cmd_train(args) -> None:
     hp = HParams(epochs=args.epochs, seed=args.seed,
                  **{k: v for k, v in vars(args).items() if k in HP_OPTIONS and v is not None},
                  **({"kernel_sizes": tuple(int(k) for k in args.kernel_sizes.split(","))} if args.kernel_sizes else {}))
-    path = _data_path(args.data)
+    body_config = tok.TokenConfig.from_pos(args.body_pos) if hp.body_len else None
+    if hp.body_len and not args.data and loaders.default_data_path() == paths.DATA_FILE:
+        path = paths.POSTS_FILE  # the shipped questions with their bodies, when no other data was chosen
+    else:
+        path = _data_path(args.data)
     if args.workers != 1:
+        if hp.body_len:
+            raise UsageError("--workers trains title-only models: leave out --body-len")
         return _train_distributed(args, path, config, hp)
     if args.stream:
+        if hp.body_len:
+            raise UsageError("--stream trains title-only models: leave out --body-len")
         return _train_streamed(args, path, config, hp)
     if args.all_rows and args.eval_data:
         raise UsageError("--all-rows measures on the fixed split of --data itself: leave out --eval-data")
     df = loaders.load_questions(path)
+    if hp.body_len and not (df.body.str.len() > 0).any():
+        raise UsageError(f"{path.name} has no bodies: a title + body model (--body-len) needs a file with a body "
+                         f"column, e.g. {paths.POSTS_FILE.name}")
     info = {"source": path.name, "fingerprint": fingerprint(df)}
     start = time.perf_counter()
     if args.all_rows:
-        exp = train_on_all_rows(df, config, hp, data_info=info)
+        exp = train_on_all_rows(df, config, hp, data_info=info, body_config=body_config)
         tagger = exp.tagger
         print(exp.results.round(4).to_string())
     elif args.eval_data:
         test = loaders.load_questions(args.eval_data)
-        exp = run_experiment(df, test, config, hp, data_info=info)
+        exp = run_experiment(df, test, config, hp, data_info=info, body_config=body_config)
         tagger = exp.tagger
         tagger.metadata["metrics"]["heldout_source"] = Path(args.eval_data).name
         print(exp.results.round(4).to_string())
     else:
+        bodies = (cache.body_tokens_many(df.body.tolist(), body_config, hp.body_len) if hp.body_len else None)
         tagger = train_tagger(cache.tokens_many(df.title.tolist(), config), df.tags.tolist(), config, hp,
-                              data_info=info)
+                              data_info=info, body_lists=bodies, body_config=body_config)
     tagger.metadata["training_data"]["seconds"] = round(time.perf_counter() - start, 1)
     out = Path(args.out)
     tagger.metadata["name"] = out.name
@@ -138,7 +150,16 @@ def cmd_evaluate(args) -> None:
 
     tagger = _load_tagger(args.model)
     df = loaders.load_questions(_data_path(args.data))
-    result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist())
+    has_bodies = bool((df.body.str.len() > 0).any())
+    # A body-aware model is scored with the file's bodies; a title-only model reads titles whatever the file
+    # holds. Either mismatch is said on stderr, so --json's stdout stays one JSON line.
+    if tagger.uses_body and not has_bodies:
+        print(f"note: {tagger.name} reads titles and bodies, but this file has no bodies: scored on titles alone",
+              file=sys.stderr)
+    elif has_bodies and not tagger.uses_body:
+        print(f"note: {tagger.name} reads titles only: the file's bodies are ignored", file=sys.stderr)
+    bodies = tagger.body_tokens_many(df.body.tolist()) if has_bodies else None
+    result = evaluate_scorer(tagger, tagger.tokens_many(df.title.tolist()), df.tags.tolist(), bodies)
     if args.json:
         print(json.dumps({k: result[k] for k in ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "n")}))
     else:
@@ -148,23 +169,49 @@ def cmd_evaluate(args) -> None:
 
 
 def cmd_suggest(args) -> None:
-    tagger = _load_tagger(args.model)
     if args.k < 1:
         raise UsageError("--k must be at least 1")
+    body = None
+    if args.body_file:
+        if len(args.titles) > 1:
+            raise UsageError("--body-file is the body of one question: give one title with it")
+        body = _read_body(args.body_file)
+    tagger = _load_tagger(args.model)
     results = []
     for title in args.titles:
-        tokens = tagger.tokens(title)
-        tags = [{"tag": t, "probability": round(p, 4)} for t, p in tagger.suggest_tokens(tokens, args.k)]
-        results.append({"title": title, "tokens": tokens, "tags": tags, "note": tagger.silence(tokens)})
+        tokens, body_tokens = tagger.tokens(title), tagger.body_tokens(body)
+        tags = [{"tag": t, "probability": round(p, 4)}
+                for t, p in tagger.suggest_tokens(tokens, args.k, body_tokens if tagger.uses_body else None)]
+        result = {"title": title, "tokens": tokens, "tags": tags, "note": tagger.silence(tokens, body_tokens)}
+        if body is not None:
+            result.update(body_tokens=body_tokens, body_note=tagger.body_note(body))
+        results.append(result)
     if args.json:
         print(json.dumps(results if len(results) > 1 else results[0]))
         return
     for r in results:
         print(r["title"])
+        if r.get("body_note"):
+            print(f"  ({r['body_note']})")
         if r["note"]:
             print(f"  ({r['note']}: nothing to suggest)")
         for t in r["tags"]:
             print(f"  {t['probability']:.3f}  {t['tag']}")
+
+
+def _read_body(value: str) -> str:
+    """The body file's text ('-': standard input), capped like the app's box."""
+    from tagger.text.clean import MAX_BODY_CHARS
+
+    if value == "-":
+        raw = sys.stdin.buffer.read(MAX_BODY_CHARS * 20 + 1)
+    else:
+        path = Path(value)
+        if not path.is_file():
+            raise UsageError(f"{value}: no such file (--body-file)")
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BODY_CHARS * 20 + 1)  # clean_body parses at most this much markup
+    return raw.decode("utf-8", errors="replace")
 
 
 def cmd_tokens(args) -> None:
@@ -272,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="lazy_adam (default) updates only the embedding rows a batch used")
     t.add_argument("--ensemble-loss", choices=("average", "each"),
                    help="with --members N: train the averaged probabilities (default) or each member on its own")
+    t.add_argument("--max-vocab", type=int, help="tokens the model learns at most (smaller file)")
+    t.add_argument("--body-len", type=int,
+                   help="title + body model: read the first N body tokens its body filter keeps (0: titles only); "
+                        f"with no --data or TAGGER_DATA it trains on {paths.POSTS_FILE.name}")
+    t.add_argument("--body-pos", default="all", help="with --body-len: POS tags kept in bodies, or 'all' (default)")
+    t.add_argument("--body-filters", type=int, help="with --body-len: the body's Conv1D filters (0: bag of words only)")
+    t.add_argument("--bag-title-times", type=int, help="with --body-len: how often the title counts in the bag")
     t.add_argument("--all-rows", action="store_true",
                    help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
                         "with the epochs and threshold the split chose")
@@ -301,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--model")
     s.add_argument("--k", type=int, default=5)
     s.add_argument("--json", action="store_true")
+    s.add_argument("--body-file", help="the question's body (HTML, Markdown or plain text; '-': stdin), read by a "
+                                       "title + body model and ignored, with a note, by a title-only one")
     s.add_argument("titles", nargs="+")
     s.set_defaults(func=cmd_suggest)
 

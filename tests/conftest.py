@@ -135,6 +135,36 @@ def scratch_registry(tmp_path, monkeypatch, tiny_models):
     return registry
 
 
+TINY_BODY = "tiny-title-body"
+
+
+@pytest.fixture(scope="session")
+def tiny_body_model(tmp_path_factory) -> Path:
+    """A small title + body model (the first 1,500 questions with their bodies, 2 epochs), trained once."""
+    from tagger.core import paths
+    from tagger.data import loaders
+    from tagger.model.network import HParams
+    from tagger.model.training import train_tagger
+    from tagger.text import cache, tokens as tok
+
+    rows = loaders.load_questions(paths.POSTS_FILE, limit=1500)
+    config = tok.TokenConfig(pos_tags=None)
+    hp = HParams(epochs=2, filters=32, embedding_dim=32, bag_dim=32, body_len=32, body_filters=16)
+    tagger = train_tagger(cache.tokens_many(rows.title.tolist(), config), rows.tags.tolist(), config, hp,
+                          body_lists=cache.body_tokens_many(rows.body.tolist(), config, hp.body_len),
+                          body_config=config, data_info={"source": "cooking-posts.csv (first 1,500)"})
+    tagger.metadata["name"] = TINY_BODY
+    return tagger.save(tmp_path_factory.mktemp("tiny-body") / TINY_BODY)
+
+
+@pytest.fixture
+def body_registry(scratch_registry, tiny_body_model):
+    """The scratch registry with `tiny-title-body` in it, beside any title + body model that ships."""
+    if not (scratch_registry.root / TINY_BODY).exists():
+        shutil.copytree(tiny_body_model, scratch_registry.root / TINY_BODY)
+    return scratch_registry
+
+
 @pytest.fixture
 def open_app(scratch_registry):
     """open_app("suggest") -> an AppTest of app.py on that page, run once and checked for errors."""

@@ -116,12 +116,12 @@ def test_csv_without_id_uses_row_number_and_cleans_body(tmp_path):
     p = write(
         tmp_path,
         "q.csv",
-        'Title,Body,Tags\nFirst,"<p>Hi <code>x</code></p>",a\n,no title here,b\nThird,,c d\n',
+        'Title,Body,Tags\nFirst,"<p>Hi</p><pre><code>x</code></pre>",a\n,no title here,b\nThird,,c d\n',
     )
     df = load_questions(p)
     # The skipped second row still counts: ids are row numbers, not kept-row numbers.
     assert df["id"].tolist() == [1, 3]
-    assert df["body"].tolist() == ["Hi", ""]
+    assert df["body"].tolist() == ["Hi.", ""]
     assert df.attrs["report"].skipped == {"no title": 1}
 
 
@@ -174,7 +174,7 @@ def test_kaggle_format(tmp_path):
     assert detect_format(p) == "kaggle"
     df = load_questions(p)
     assert df.attrs["report"].format == "kaggle"
-    assert df.iloc[0]["body"] == "Water & heat"
+    assert df.iloc[0]["body"] == "Water & heat."
     assert df.iloc[0]["tags"] == ["eggs", "boiling"]
 
 
@@ -207,7 +207,7 @@ def test_posts_xml(tmp_path):
     df = load_questions(p)
     assert df["id"].tolist() == [1, 3]  # the answer (2) is ignored, 4 has no tags
     assert df.iloc[0]["title"] == "Salt & pepper: when?"
-    assert df.iloc[0]["body"] == "Before searing"
+    assert df.iloc[0]["body"] == "Before searing."
     assert "secret_code" not in " ".join(df["body"])
     assert df.iloc[0]["tags"] == ["seasoning", "steak"]
     assert df.iloc[1]["title"] == "Knead bread dough"
@@ -469,3 +469,41 @@ def test_shipped_posts_match_the_questions():
     assert posts[["id", "title", "tags"]].equals(questions[["id", "title", "tags"]])
     assert (posts.body.str.len() > 0).mean() > 0.95
     assert "<p>" not in posts.body.iloc[0] and posts.body.iloc[0].startswith("I'm following this recipe")
+
+
+# --- bodies through every format ---------------------------------------------
+
+
+def _real_body(qid: int) -> str:
+    posts = pd.read_csv(REAL_POSTS, keep_default_na=False).set_index("id")
+    return posts.body[qid]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "kaggle", "posts_xml"])
+def test_every_format_cleans_bodies_with_clean_body(tmp_path, fmt):
+    """The same real body (a list, a link whose text is its URL, a code block) reads the same from the
+    project CSV's `body`, a Kaggle CSV's `content` and a Posts.xml's `Body`: clean_body's text."""
+    import html as html_module
+
+    from tagger.text.clean import clean_body
+
+    raw = _real_body(69005) + _real_body(58206) + "<pre><code>secret_code()</code></pre>"
+    if fmt == "posts_xml":
+        p = write(tmp_path, "Posts.xml", '<?xml version="1.0" encoding="utf-8"?>\n<posts>\n'
+                  f'<row Id="7" PostTypeId="1" Title="Meatloaf" Body="{html_module.escape(raw, quote=True)}" '
+                  'Tags="&lt;meat&gt;" />\n</posts>\n')
+    else:
+        column = "content" if fmt == "kaggle" else "body"
+        p = tmp_path / "q.csv"
+        pd.DataFrame({"id": [7], "title": ["Meatloaf"], column: [raw], "tags": ["meat"]}).to_csv(p, index=False)
+    df = load_questions(p)
+    assert df.attrs["report"].format == fmt
+    body = df.body.iloc[0]
+    assert body == clean_body(raw)
+    assert "1 egg. 1 cup cheese. 1/2 cup oats." in body and "cheese sauce: While purchasing" in body
+    assert "youtube" not in body and "secret_code" not in body and "<" not in body
+
+
+def test_fasttext_has_no_body(tmp_path):
+    p = write(tmp_path, "train.txt", "__label__eggs How do I boil eggs?\n")
+    assert load_questions(p).body.tolist() == [""]

@@ -280,17 +280,29 @@ def test_generated_inputs_through_the_suggest_page(open_app, scratch_registry):
     assert len(sample) >= PAGE_INPUTS
 
 
-def test_generated_bodies_through_the_suggest_page(open_app, scratch_registry):
-    """The optional body joins the title; odd bodies are as harmless as odd titles."""
+def test_generated_bodies_through_the_suggest_page(open_app, body_registry):
+    """Odd bodies go to the title + body model and are as harmless as odd titles: capped, shown as text."""
+    from tagger.app import bodies
+    from tagger.text.clean import clean_body
+
     at = open_app("suggest")
-    tagger = scratch_registry.load(scratch_registry.active_name())
-    at.text_input(key="suggest_title").input("How do I store bread?").run()
+    title = "How do I store bread?"
+    choice = bodies.choose(body_registry, body_registry.active_name(), has_body=True)
+    tagger = body_registry.load(choice.name)
+    assert tagger.uses_body
+    at.text_input(key="suggest_title").input(title).run()
     for kind, body in generated_inputs()[::20]:
         at.text_area(key="suggest_body").set_value(body).run()
         received = at.text_area(key="suggest_body").value
-        assert len(received) <= 2000
+        assert len(received) <= bodies.MAX_BODY_CHARS
         try:
-            check_page(at, f"How do I store bread? {received.strip()}", tagger)
+            # The title is known to the model, so the page always answers: its checks hold for the body too.
+            check_page(at, title, tagger)
+            if received.strip():
+                fragment = clean_body(received)[:40].strip()
+                for element_kind in MARKDOWN_ELEMENTS:
+                    for element in getattr(at, element_kind):
+                        assert len(fragment) < 8 or fragment not in str(element.value), element_kind
         except AssertionError as e:
             raise AssertionError(f"body ({kind}) {body[:80]!r}: {e}") from None
 

@@ -65,6 +65,14 @@ def models_table(entries: list[ModelEntry], active: str | None) -> pd.DataFrame:
 
 def evaluation_rows(meta: dict, questions: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     """The questions to score a model on, and a sentence saying which they are."""
+    rows, description = _evaluation_rows(meta, questions)
+    if (meta.get("hparams") or {}).get("body_len"):
+        description += ("; scored on their titles alone, though this model also reads bodies (its metadata's "
+                        "numbers were measured with them)")
+    return rows, description
+
+
+def _evaluation_rows(meta: dict, questions: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     info = meta.get("training_data") or {}
     if "slice" in info:
         spec = slices.SliceSpec.from_dict(info["slice"])

@@ -60,10 +60,18 @@ def question_filter_model(registry: Registry) -> ModelRef | None:
 
 
 def best_shipped(registry: Registry) -> ModelRef | None:
-    """The shipped model with the best held-out P@1 its metadata records, or None."""
+    """The shipped title-only model with the best held-out P@1 its metadata records, or None."""
     def p_at_1(meta: dict) -> float:
         value = ((meta.get("metrics") or {}).get("heldout") or {}).get("p_at_1")
         return float(value) if isinstance(value, (int, float)) else -1.0
 
-    ranked = sorted(_metadata(registry).items(), key=lambda item: (-p_at_1(item[1]), item[0]))
+    def reads_titles_only(meta: dict) -> bool:
+        try:
+            return not HParams.from_dict(meta.get("hparams") or {}).body_len
+        except (TypeError, ValueError):
+            return False
+
+    # The story scores titles: a title + body model's P@1 was measured with bodies, so it is not a peer here.
+    candidates = {name: meta for name, meta in _metadata(registry).items() if reads_titles_only(meta)}
+    ranked = sorted(candidates.items(), key=lambda item: (-p_at_1(item[1]), item[0]))
     return scored_model(registry, ranked[0][0]) if ranked else None

@@ -1,4 +1,4 @@
-"""Batch suggestions: an uploaded CSV of titles in, a table of suggested tags out.
+"""Batch suggestions: an uploaded CSV of titles (and, optionally, bodies) in, a table of suggested tags out.
 
 Uploads come from strangers, so every way a file can be wrong gets its own plain message
 (`UploadError`), and the titles are tagged without the on-disk cache: users' text is not kept.
@@ -83,6 +83,9 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
     df.columns = names
     title_col = names[lowered.index("title")]
     df = df.rename(columns={title_col: "title"})
+    if "body" in lowered:  # optional: read by a model that reads titles and bodies (`bodies.choose`)
+        df = df.rename(columns={names[lowered.index("body")]: "body"})
+        df["body"] = df["body"].map(lambda b: "" if pd.isna(b) else str(b))
     # Titles stay as uploaded: tagging cleans them, and cleaning twice would unescape entities twice.
     df["title"] = df["title"].map(lambda t: "" if pd.isna(t) else str(t))
     df = df[df["title"].map(clean_text) != ""].reset_index(drop=True)
@@ -94,18 +97,28 @@ def read_titles(raw: bytes, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS
     return df
 
 
+def has_bodies(df: pd.DataFrame) -> bool:
+    """Whether an upload has a `body` column with text in some row."""
+    return "body" in df and bool(df["body"].str.strip().ne("").any())
+
+
 def suggest_all(tagger, df: pd.DataFrame, k: int = 5) -> pd.DataFrame:
-    """One row per title: the tokens the model saw, the tags above its threshold, and the top k."""
+    """One row per title: the tokens the model saw, the tags above its threshold, and the top k. A model
+    that reads bodies reads the `body` column too (its tokens in "body tokens"); a title-only one ignores it."""
     titles = df["title"].tolist()
     token_lists = cache.tokens_many(titles, tagger.config, use_cache=False)  # uploads are one-off: no disk cache
-    probs = tagger.predict_proba(token_lists)
+    reads_body = tagger.uses_body and has_bodies(df)
+    body_lists = (tagger.body_tokens_many(df["body"].tolist(), use_cache=False) if reads_body
+                  else [[] for _ in titles])
+    probs = tagger.predict_proba(token_lists, body_lists if tagger.uses_body else None)
     rows = []
-    for title, tokens, p in zip(titles, token_lists, probs, strict=True):
-        silence = tagger.silence(tokens)
+    for title, tokens, body_tokens, p in zip(titles, token_lists, body_lists, probs, strict=True):
+        silence = tagger.silence(tokens, body_tokens)
         ranked = [] if silence else tagger.ranked(p, k)
         rows.append({
             "title": clean_text(title),  # shown as the tagger read it; tagging cleaned the raw text
             "tokens": " ".join(tokens),
+            **({"body tokens": " ".join(body_tokens)} if reads_body else {}),
             "suggested tags": " ".join(t for t, prob in ranked if prob >= tagger.threshold),
             f"top {k}": "; ".join(f"{t} ({prob:.2f})" for t, prob in ranked),
             "note": f"{silence}: no suggestion" if silence else "",

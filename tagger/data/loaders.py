@@ -22,7 +22,7 @@ from typing import Iterator
 import pandas as pd
 
 from tagger.core import paths
-from tagger.text.clean import clean_html, collapse
+from tagger.text.clean import clean_body, collapse
 
 FORMATS = ("csv", "kaggle", "fasttext", "posts_xml")
 
@@ -219,7 +219,7 @@ def _iter_csv(path, fmt: str, report: LoadReport) -> Iterator[dict]:
             tags = parse_tags(cell(row, i_tags))
             if not report.keep(title, tags):
                 continue
-            yield {"id": qid, "title": title, "body": clean_html(cell(row, i_body)), "tags": tags}
+            yield {"id": qid, "title": title, "body": clean_body(cell(row, i_body)), "tags": tags}
 
 
 def _iter_fasttext(path, report: LoadReport) -> Iterator[dict]:
@@ -270,7 +270,7 @@ def _iter_posts_xml(path, report: LoadReport) -> Iterator[dict]:
                 tags = parse_tags(attrs.get("Tags", ""))
                 if not report.keep(title, tags):
                     continue
-                yield {"id": qid, "title": title, "body": clean_html(attrs.get("Body", "")), "tags": tags}
+                yield {"id": qid, "title": title, "body": clean_body(attrs.get("Body", "")), "tags": tags}
         except ET.ParseError as err:
             line, column = err.position
             reason = str(err).rsplit(": line", 1)[0]

@@ -63,6 +63,12 @@ def export_savedmodel(tagger, out, overwrite: bool = False) -> Path:
     import keras
     import tensorflow as tf
 
+    if getattr(tagger, "uses_body", False):
+        from tagger.model.predictor import ModelError
+
+        raise ModelError(f"{tagger.name} reads titles and bodies: the export's signatures take titles only, so "
+                         "export a title-only model")
+
     model, serve_tokens, serve_text = _serving_functions(tagger)
 
     def fill(tmp: Path):

@@ -22,6 +22,13 @@ fixed split's validation rows the averaged loss ranked better (P@1 +0.01) at the
   validation rows are scored with.
 - `trainer`: token ids -> what the loss sees: `core`'s output, or with `ensemble_loss="each"` every
   member's own probabilities; fitted on ids that `lookup` computed once per dataset.
+
+Title + body (`body_len > 0`; title-only models are unchanged): a second input, the body's first
+`body_len` tokens (filtered by the model's own `body_token_config`, saved beside the title's), looked up
+by the same `StringLookup`. The body gets its own Conv1D (`body_filters` filters over the title's
+embedding table) max-pooled beside the title's, and the bag of words averages the title's tokens
+`bag_title_times` times with the body's (TF-IDF + LR ranks best with the title counted twice). The
+vocabulary holds the title's tokens first, then the body's most frequent ones (`vocabulary_with_body`).
 """
 
 from __future__ import annotations
@@ -74,6 +81,10 @@ class HParams:
     patience: int = 3
     monitor: str = "p_at_1+r_at_5"  # what early stopping watches on the validation rows: "p_at_1" or "p_at_1+r_at_5"
     seed: int = 42
+    # Title + body (see the module's docstring); body_len 0 is a title-only model and ignores the others.
+    body_len: int = 0  # body tokens read (the first ones the body filter keeps)
+    body_filters: int = 128  # the body's Conv1D filters (0: the body is read by the bag of words only)
+    bag_title_times: int = 2  # how often the title's tokens count in the bag beside the body's
 
     def __post_init__(self):
         self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
@@ -90,6 +101,12 @@ class HParams:
             problems.append(f"ensemble_loss must be one of {ENSEMBLE_LOSSES}")
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"optimizer must be one of {OPTIMIZERS}")
+        if not 0 <= int(self.body_len) <= 512:
+            problems.append("body_len must be between 0 (title only) and 512")
+        if int(self.body_len) and (int(self.body_filters) < 0 or not 1 <= int(self.bag_title_times) <= 4):
+            problems.append("body_filters must be 0 or more and bag_title_times between 1 and 4")
+        if int(self.body_len) and not int(self.body_filters) and not int(self.bag_dim):
+            problems.append("a title + body model needs body_filters or bag_dim to read the body")
         if int(self.bag_dim) < 0:
             problems.append("bag_dim must be 0 (no bag-of-words path) or more")
         if not 0 <= self.label_smoothing < 0.5:
@@ -130,6 +147,17 @@ def build_vocabulary(token_lists: Iterable[Sequence[str]], max_vocab: int, min_c
     return ranked[:max_vocab]
 
 
+def vocabulary_with_body(title_lists: Iterable[Sequence[str]], body_lists: Iterable[Sequence[str]],
+                         max_vocab: int, min_count: int = 1) -> list[str]:
+    """A title + body model's vocabulary: the title tokens first (as a title-only model would rank them),
+    then the body's most frequent other tokens, `max_vocab` in all. Titles are what every question has;
+    bodies bring many more words than the model has room for, and the cap keeps the file small."""
+    titles = build_vocabulary(title_lists, max_vocab, min_count)
+    seen = set(titles)
+    body = [t for t in build_vocabulary(body_lists, max_vocab + len(titles), min_count) if t not in seen]
+    return (titles + body)[:max_vocab]
+
+
 def pad(token_lists: Sequence[Sequence[str]], max_len: int) -> np.ndarray:
     """Token lists -> a [n, max_len] array of strings, cut at max_len and padded with PAD."""
     out = np.full((len(token_lists), max_len), PAD, dtype=object)
@@ -147,14 +175,16 @@ class Network:
     lookup: object  # keras.layers.StringLookup: tokens -> ids
 
 
-def _member(ids, vocabulary_size: int, n_tags: int, hp: HParams, bias, name: str):
+def _member(ids, vocabulary_size: int, n_tags: int, hp: HParams, bias, name: str, body_ids=None):
     """One network: ids -> Embedding -> Conv1D per width -> max-pool -> Dropout -> tag scores, plus the
-    bag-of-words path's scores -> the output activation."""
+    bag-of-words path's scores -> the output activation. With `body_ids`, the body's own Conv1D joins the
+    pooled features and its tokens join the bag."""
     from keras import layers
 
     from tagger.model.layers import MaskedMean
 
-    x = layers.Embedding(vocabulary_size, hp.embedding_dim, name=f"{name}embedding")(ids)
+    embedding = layers.Embedding(vocabulary_size, hp.embedding_dim, name=f"{name}embedding")
+    x = embedding(ids)
     # Several widths see single words, pairs and triples ("cast iron", "baking soda").
     pooled = [
         layers.GlobalMaxPooling1D(name=f"{name}max_pool_{k}")(
@@ -162,13 +192,24 @@ def _member(ids, vocabulary_size: int, n_tags: int, hp: HParams, bias, name: str
         )
         for k in hp.kernel_sizes
     ]
+    if body_ids is not None and hp.body_filters:
+        body = embedding(body_ids)
+        pooled += [
+            layers.GlobalMaxPooling1D(name=f"{name}body_max_pool_{k}")(
+                layers.Conv1D(hp.body_filters, k, padding="same", activation="relu", name=f"{name}body_conv_{k}")(body)
+            )
+            for k in hp.kernel_sizes
+        ]
     x = pooled[0] if len(pooled) == 1 else layers.Concatenate(name=f"{name}concat")(pooled)
     x = layers.Dropout(hp.dropout, name=f"{name}dropout")(x)
     scores = layers.Dense(n_tags, bias_initializer=bias, name=f"{name}conv_scores")(x)
     if hp.bag_dim:
         # Its own embedding: sharing the convolutions' table trained faster but ranked worse.
-        bag = layers.Embedding(vocabulary_size, hp.bag_dim, name=f"{name}bag_embedding")(ids)
-        bag = MaskedMean(name=f"{name}bag_mean")([bag, ids])
+        bag_ids = ids
+        if body_ids is not None:
+            bag_ids = layers.Concatenate(name=f"{name}bag_ids")([ids] * hp.bag_title_times + [body_ids])
+        bag = layers.Embedding(vocabulary_size, hp.bag_dim, name=f"{name}bag_embedding")(bag_ids)
+        bag = MaskedMean(name=f"{name}bag_mean")([bag, bag_ids])
         bag = layers.Dense(n_tags, use_bias=False, name=f"{name}bag_scores")(bag)
         scores = layers.Add(name=f"{name}scores")([scores, bag])
     return layers.Activation(hp.output, name=f"{name}tags")(scores)
@@ -189,20 +230,27 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
         p = np.clip(np.asarray(tag_prior, dtype=np.float64), 1e-6, 1 - 1e-6)
         bias = keras.initializers.Constant(np.log(p / (1 - p)) if hp.output == "sigmoid" else np.log(p))
     ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
+    body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
+    inputs = ids if body_ids is None else [ids, body_ids]
     # +2: id 0 is padding and id 1 an unknown token (StringLookup's mask and OOV ids).
     size = len(vocabulary) + 2
-    members = [_member(ids, size, n_tags, hp, bias, "" if hp.members == 1 else f"m{i}_")
+    members = [_member(ids, size, n_tags, hp, bias, "" if hp.members == 1 else f"m{i}_", body_ids)
                for i in range(hp.members)]
     scores = members[0] if hp.members == 1 else layers.Average(name="ensemble")(members)
-    core = keras.Model(ids, scores, name=CORE_MODEL)
+    core = keras.Model(inputs, scores, name=CORE_MODEL)
     # Its own Model even when it computes what `core` does: compiling `core` would save the optimizer
     # inside every model file.
-    trainer = keras.Model(ids, members if hp.loss_outputs > 1 else scores, name="conv1d_trainer")
+    trainer = keras.Model(inputs, members if hp.loss_outputs > 1 else scores, name="conv1d_trainer")
 
     lookup = layers.StringLookup(vocabulary=list(vocabulary), mask_token=PAD, num_oov_indices=1,
                                  name=LOOKUP_LAYER)
     tokens = keras.Input(shape=(hp.max_len,), dtype="string", name="tokens")
-    model = keras.Model(tokens, core(lookup(tokens)), name="cooking_tagger")
+    if body_ids is None:
+        model = keras.Model(tokens, core(lookup(tokens)), name="cooking_tagger")
+    else:  # the same StringLookup maps both inputs: one vocabulary, saved once
+        body_tokens = keras.Input(shape=(hp.body_len,), dtype="string", name="body_tokens")
+        model = keras.Model([tokens, body_tokens], core([lookup(tokens), lookup(body_tokens)]),
+                            name="cooking_tagger_title_body")
     return Network(model, core, trainer, lookup)
 
 

@@ -76,16 +76,25 @@ class Tagger:
         self.tags: list[str] = list(metadata["tags"])
         self.threshold = float(metadata["threshold"])
         self.max_len = self.hparams.max_len
-        if int(model.output_shape[-1]) != len(self.tags) or int(model.input_shape[-1]) != self.max_len:
+        # A body-aware model (hparams.body_len > 0) takes a second input, the body's first body_len tokens,
+        # filtered by its own body_token_config; a title-only model has neither and ignores bodies.
+        self.body_len = int(getattr(self.hparams, "body_len", 0) or 0)
+        self.body_config = (tok.TokenConfig.from_dict(metadata.get("body_token_config") or {"pos_tags": None})
+                            if self.body_len else None)
+        lengths = [self.max_len] + ([self.body_len] if self.body_len else [])
+        shapes = model.input_shape if isinstance(model.input_shape, list) else [model.input_shape]
+        if int(model.output_shape[-1]) != len(self.tags) or [int(s[-1]) for s in shapes] != lengths:
             raise ModelError(f"{path}: model shape does not match its metadata")
+        signature = [tf.TensorSpec([None, n], tf.string) for n in lengths]
         self._score = tf.function(
-            lambda x: model(x, training=False),
-            input_signature=[tf.TensorSpec([None, self.max_len], tf.string)],
+            (lambda x: model(x, training=False)) if not self.body_len else
+            (lambda x, b: model([x, b], training=False)),
+            input_signature=signature,
             reduce_retracing=True,
         )
         self._lock = threading.Lock()
         self._known: frozenset[str] | None = None
-        self._score(tf.constant(network.pad([[]], self.max_len), tf.string))  # trace now, not on a request
+        self._score(*(tf.constant(network.pad([[]], n), tf.string) for n in lengths))  # trace now, not on a request
 
     @property
     def name(self) -> str:
@@ -147,6 +156,11 @@ class Tagger:
         return target
 
     # --- tokens ------------------------------------------------------------------------------
+    @property
+    def uses_body(self) -> bool:
+        """Whether this model reads a question's body beside its title."""
+        return self.body_len > 0
+
     def tokens(self, title: str) -> list[str]:
         """The tokens this model sees for a title."""
         return tok.tokens(title, self.config)
@@ -157,19 +171,57 @@ class Tagger:
     def tokens_many(self, titles: Sequence[str]) -> list[list[str]]:
         return cache.tokens_many(titles, self.config)
 
+    def body_tokens(self, body: str | None) -> list[str]:
+        """The body tokens this model sees (its first `body_len` kept ones); [] for a title-only model."""
+        if not self.uses_body or not body:
+            return []
+        return tok.body_tokens(body, self.body_config, self.body_len)
+
+    def analyze_body(self, body: str | None) -> list[tok.TokenView]:
+        """Every word of the body with why this model reads it or not; [] for a title-only model."""
+        if not self.uses_body or not body:
+            return []
+        return tok.analyze_body(body, self.body_config, self.body_len)
+
+    def body_tokens_many(self, bodies: Sequence[str] | None, use_cache: bool = True) -> list[list[str]] | None:
+        """Many bodies' tokens (cached tagging); None for a title-only model or no bodies."""
+        if not self.uses_body or bodies is None:
+            return None
+        return cache.body_tokens_many(bodies, self.body_config, self.body_len, use_cache=use_cache)
+
+    def body_note(self, body: str | None) -> str | None:
+        """What happens to a body given to this model, in words; None without a body."""
+        if not body or not str(body).strip():
+            return None
+        if not self.uses_body:
+            return f"{self.name} reads titles only: the body was ignored"
+        return None
+
     # --- scoring -----------------------------------------------------------------------------
-    def predict_proba(self, token_lists: Sequence[Sequence[str]], batch_size: int = 4096) -> np.ndarray:
-        """Tag probabilities, one row per token list. A list with no token the model knows scores all
-        zeros: it would only repeat the tags' base rates, which is not a suggestion."""
+    def predict_proba(self, token_lists: Sequence[Sequence[str]], body_lists: Sequence[Sequence[str]] | None = None,
+                      batch_size: int = 4096) -> np.ndarray:
+        """Tag probabilities, one row per token list (and, for a body-aware model, its body's tokens; no
+        bodies reads as empty ones; a title-only model ignores them). A row with no token the model knows
+        scores all zeros: it would only repeat the tags' base rates, which is not a suggestion."""
         import tensorflow as tf
 
+        if self.uses_body:
+            body_lists = [[] for _ in token_lists] if body_lists is None else body_lists
+            if len(body_lists) != len(token_lists):
+                raise ValueError(f"{len(token_lists)} titles but {len(body_lists)} bodies")
         out = np.zeros((len(token_lists), len(self.tags)), dtype=np.float32)
         for start in range(0, len(token_lists), batch_size):
             chunk = token_lists[start:start + batch_size]
-            x = tf.constant(network.pad(chunk, self.max_len), tf.string)
+            args = [tf.constant(network.pad(chunk, self.max_len), tf.string)]
+            if self.uses_body:
+                args.append(tf.constant(network.pad(body_lists[start:start + batch_size], self.body_len), tf.string))
             with self._lock:
-                out[start:start + len(chunk)] = self._score(x).numpy()
-        out[[not self.known(t) for t in token_lists]] = 0.0
+                out[start:start + len(chunk)] = self._score(*args).numpy()
+        if self.uses_body:
+            silent = [not self.known(list(t) + list(b)) for t, b in zip(token_lists, body_lists, strict=True)]
+        else:
+            silent = [not self.known(t) for t in token_lists]
+        out[silent] = 0.0
         return out
 
     def ranked(self, probabilities: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -179,37 +231,49 @@ class Tagger:
         top = np.argsort(-probabilities, kind="stable")[:k]
         return [(self.tags[i], float(probabilities[i])) for i in top]
 
-    def suggest(self, title: str, k: int = 5) -> list[tuple[str, float]]:
-        """Top-k (tag, probability), best first. Empty when the filter leaves no tokens or the model
-        knows none of them (it would only repeat the tags' base rates); `silence` says which."""
-        return self.suggest_tokens(self.tokens(title), k)
+    def suggest(self, title: str, k: int = 5, body: str | None = None) -> list[tuple[str, float]]:
+        """Top-k (tag, probability), best first. A body-aware model also reads `body` (HTML, Markdown or
+        plain text); a title-only model ignores it (`body_note` says so). Empty when the filter leaves no
+        tokens or the model knows none of them (it would only repeat the tags' base rates); `silence`
+        says which."""
+        return self.suggest_tokens(self.tokens(title), k, self.body_tokens(body))
 
-    def suggest_tokens(self, token_list: Sequence[str], k: int = 5) -> list[tuple[str, float]]:
-        return self.ranked(self.predict_proba([token_list])[0], k)
+    def suggest_tokens(self, token_list: Sequence[str], k: int = 5,
+                       body_tokens: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        bodies = None if body_tokens is None else [body_tokens]
+        return self.ranked(self.predict_proba([token_list], bodies)[0], k)
 
-    def suggest_many(self, titles: Sequence[str], k: int = 5) -> list[list[tuple[str, float]]]:
-        probs = self.predict_proba(self.tokens_many(titles))
+    def suggest_many(self, titles: Sequence[str], k: int = 5,
+                     bodies: Sequence[str] | None = None) -> list[list[tuple[str, float]]]:
+        probs = self.predict_proba(self.tokens_many(titles), self.body_tokens_many(bodies))
         return [self.ranked(row, k) for row in probs]
 
-    def silence(self, token_list: Sequence[str]) -> str | None:
+    def silence(self, token_list: Sequence[str], body_tokens: Sequence[str] | None = None) -> str | None:
         """Why the model has nothing to suggest for these tokens, in words; None when it has."""
-        if not token_list:
+        every = list(token_list) + (list(body_tokens or []) if self.uses_body else [])
+        if not every:
             return "the filter kept no words, so the model has nothing to read"
-        if not self.known(token_list):
-            return (f"the model knows none of these words ({', '.join(token_list[:8])}): it never saw them in "
+        if not self.known(every):
+            return (f"the model knows none of these words ({', '.join(every[:8])}): it never saw them in "
                     "training, so it would only repeat how common each tag is")
         return None
 
-    def contributions(self, token_list: Sequence[str], tags: Sequence[str]) -> list[dict]:
-        """How much each kept token adds to each tag: drop the token and re-score (one batch)."""
+    def contributions(self, token_list: Sequence[str], tags: Sequence[str],
+                      body_tokens: Sequence[str] | None = None) -> list[dict]:
+        """How much each kept token adds to each tag: drop the token and re-score (one batch). With a
+        body-aware model, body tokens are dropped one by one too (`part` says "title" or "body")."""
         token_list = list(token_list)
-        if not token_list or not tags:
+        body = list(body_tokens or []) if self.uses_body else []
+        if not (token_list or body) or not tags:
             return []
-        variants = [token_list] + [token_list[:i] + token_list[i + 1:] for i in range(len(token_list))]
-        probs = self.predict_proba(variants)
+        titles = [token_list] + [token_list[:i] + token_list[i + 1:] for i in range(len(token_list))]
+        titles += [token_list] * len(body)
+        bodies = [body] * (len(token_list) + 1) + [body[:i] + body[i + 1:] for i in range(len(body))]
+        probs = self.predict_proba(titles, bodies if self.uses_body else None)
         cols = [self.tags.index(t) for t in tags]
+        words = [("title", i, t) for i, t in enumerate(token_list)] + [("body", i, t) for i, t in enumerate(body)]
         return [
-            {"token": token_list[i], "position": i, "tag": self.tags[c],
-             "contribution": float(probs[0, c] - probs[i + 1, c])}
-            for c in cols for i in range(len(token_list))
+            {"token": t, "position": i, "part": part, "tag": self.tags[c],
+             "contribution": float(probs[0, c] - probs[j + 1, c])}
+            for c in cols for j, (part, i, t) in enumerate(words)
         ]

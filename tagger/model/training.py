@@ -62,11 +62,17 @@ class Validation:
 
 
 def predict(core, ids, batch: int = 2048) -> np.ndarray:
-    """Scores in fixed-size chunks, without `model.predict`'s per-call overhead."""
-    n = int(ids.shape[0])
+    """Scores in fixed-size chunks, without `model.predict`'s per-call overhead. `ids`: one array, or a
+    (title ids, body ids) pair for a title + body network."""
+    pair = isinstance(ids, (tuple, list))
+    n = int((ids[0] if pair else ids).shape[0])
     if not n:
         return np.zeros((0, core.output_shape[-1]), np.float32)
-    return np.concatenate([np.asarray(core(ids[i:i + batch], training=False)) for i in range(0, n, batch)])
+
+    def rows(i):
+        return [part[i:i + batch] for part in ids] if pair else ids[i:i + batch]
+
+    return np.concatenate([np.asarray(core(rows(i), training=False)) for i in range(0, n, batch)])
 
 
 def reporter(epochs: int, batches: int, history: list[dict], epoch_row: Callable[[object, int, dict], dict],
@@ -173,8 +179,17 @@ def library_versions() -> dict:
 def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Sequence[str]],
                  config: TokenConfig, hp: HParams, *, data_info: dict | None = None,
                  progress: Callable[[Progress], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> Tagger:
-    """Train a Conv1D tagger on already-filtered tokens; returns it unsaved, with its history."""
+                 should_stop: Callable[[], bool] | None = None,
+                 body_lists: Sequence[Sequence[str]] | None = None,
+                 body_config: TokenConfig | None = None) -> Tagger:
+    """Train a Conv1D tagger on already-filtered tokens; returns it unsaved, with its history.
+
+    A title + body model (`hp.body_len > 0`) also needs `body_lists`, each question's body tokens under
+    `body_config` (saved in the metadata as `body_token_config`)."""
+    if hp.body_len and (body_lists is None or body_config is None):
+        raise ValueError("a title + body model (body_len > 0) needs the bodies' tokens and their filter")
+    if hp.body_len and len(body_lists) != len(token_lists):
+        raise ValueError(f"{len(token_lists)} titles but {len(body_lists)} bodies")
     import keras
     import tensorflow as tf
 
@@ -188,7 +203,12 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
     order = np.random.default_rng(hp.seed).permutation(rows)
     n_val = int(round(len(order) * hp.validation_split))
     val_idx, train_idx = order[:n_val], order[n_val:]
-    vocabulary = network.build_vocabulary((token_lists[i] for i in train_idx), hp.max_vocab, hp.min_token_count)
+    if hp.body_len:
+        vocabulary = network.vocabulary_with_body((token_lists[i] for i in train_idx),
+                                                  (body_lists[i][:hp.body_len] for i in train_idx),
+                                                  hp.max_vocab, hp.min_token_count)
+    else:
+        vocabulary = network.build_vocabulary((token_lists[i] for i in train_idx), hp.max_vocab, hp.min_token_count)
     if not vocabulary:
         raise ValueError("the filter kept no tokens in the training questions: nothing to learn from")
     softmax = hp.output == "softmax"
@@ -197,7 +217,10 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
     network.compile_trainer(net.trainer, hp)
 
     def ids(idx):  # each row's tokens looked up once, by the model's own StringLookup
-        return net.lookup(tf.constant(network.pad([token_lists[i] for i in idx], hp.max_len), tf.string))
+        title = net.lookup(tf.constant(network.pad([token_lists[i] for i in idx], hp.max_len), tf.string))
+        if not hp.body_len:
+            return title
+        return title, net.lookup(tf.constant(network.pad([body_lists[i] for i in idx], hp.body_len), tf.string))
 
     train_ds = (tf.data.Dataset.from_tensor_slices((ids(train_idx), y_train))
                 .shuffle(len(train_idx), seed=hp.seed, reshuffle_each_iteration=True)
@@ -212,6 +235,8 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
         threshold = metrics.best_threshold(validation.true_tags, columns.tags, predict(net.core, validation.ids))
     metadata = model_metadata(config, len(vocabulary), columns.tags, threshold, hp, history,
                               {**(data_info or {}), "rows": len(token_lists), "rows_used": len(rows)})
+    if hp.body_len:
+        metadata["body_token_config"] = body_config.to_dict()
     return Tagger(net.model, metadata)
 
 
@@ -241,23 +266,47 @@ class Experiment:
     results: pd.DataFrame  # one row per model: p_at_1, p_at_5, r_at_5, micro_f1, macro_f1, n
 
 
+def body_token_lists(df: pd.DataFrame, hp: HParams, body_config: TokenConfig | None):
+    """The body tokens a title + body model reads for every row (None for a title-only recipe)."""
+    if not hp.body_len:
+        return None
+    if body_config is None:
+        raise ValueError("a title + body model (body_len > 0) needs a body filter")
+    if "body" not in df or not (df.body.str.len() > 0).any():
+        raise ValueError("a title + body model needs questions with bodies (e.g. data/cooking-posts.csv.gz)")
+    return cache.body_tokens_many(df.body.tolist(), body_config, hp.body_len)
+
+
 def run_experiment(train: pd.DataFrame, test: pd.DataFrame, config: TokenConfig, hp: HParams, *,
                    data_info: dict | None = None, compare_with: dict[str, Tagger] | None = None,
-                   progress=None, should_stop=None) -> Experiment:
+                   progress=None, should_stop=None, body_config: TokenConfig | None = None) -> Experiment:
     """Train on `train`, evaluate on `test` beside the TF-IDF baseline (same tokens) and any other
-    taggers (each on its own tokens), and record the numbers in the new model's metadata."""
+    taggers (each on its own tokens), and record the numbers in the new model's metadata.
+
+    A title + body recipe (`hp.body_len > 0`, with `body_config`) reads the frames' `body` column; its
+    baseline is TF-IDF + LR on the same tokens, the title's counted twice before the body's."""
     train_tokens = cache.tokens_many(train.title.tolist(), config)
     test_tokens = cache.tokens_many(test.title.tolist(), config)
+    train_bodies, test_bodies = body_token_lists(train, hp, body_config), body_token_lists(test, hp, body_config)
     train_tags, test_tags = train.tags.tolist(), test.tags.tolist()
+    if hp.body_len:
+        base_train = baselines.title_body_tokens(train_tokens, train_bodies)
+        base_test = baselines.title_body_tokens(test_tokens, test_bodies)
+        base_name, conv_name = "TF-IDF + logistic regression (same tokens, title x2 + body)", \
+            f"Conv1D title + body ({config.label} / body {body_config.label}, {hp.output})"
+    else:
+        base_train, base_test = train_tokens, test_tokens
+        base_name, conv_name = "TF-IDF + logistic regression (same tokens)", f"Conv1D ({config.label}, {hp.output})"
     # The baseline fits in a thread while Keras trains: scikit-learn's solver and TensorFlow's kernels
     # both run outside the GIL, and a small Conv1D leaves room on the cores (`make bench` measures it).
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-baseline")
-    baseline = pool.submit(baselines.tfidf_scores, train_tokens, train_tags, test_tokens, test_tags, hp.min_tag_count)
+    baseline = pool.submit(baselines.tfidf_scores, base_train, train_tags, base_test, test_tags, hp.min_tag_count)
     try:
         tagger = train_tagger(train_tokens, train_tags, config, hp, data_info=data_info,
-                              progress=progress, should_stop=should_stop)
-        scored = {f"Conv1D ({config.label}, {hp.output})": baselines.evaluate_scorer(tagger, test_tokens, test_tags),
-                  "TF-IDF + logistic regression (same tokens)": baseline.result()}
+                              progress=progress, should_stop=should_stop, body_lists=train_bodies,
+                              body_config=body_config)
+        scored = {conv_name: baselines.evaluate_scorer(tagger, test_tokens, test_tags, test_bodies),
+                  base_name: baseline.result()}
     finally:
         pool.shutdown(wait=False)  # a stopped run doesn't wait for the baseline it no longer needs
     for name, other in (compare_with or {}).items():
@@ -271,7 +320,7 @@ def run_experiment(train: pd.DataFrame, test: pd.DataFrame, config: TokenConfig,
 
 
 def train_on_all_rows(df: pd.DataFrame, config: TokenConfig, hp: HParams, *, data_info: dict | None = None,
-                      progress=None) -> Experiment:
+                      progress=None, body_config: TokenConfig | None = None) -> Experiment:
     """Measure a recipe on the fixed split, then train it on every row with what the split chose.
 
     The *twin* trains on the split's training rows (early stopping and the threshold are picked on
@@ -282,13 +331,14 @@ def train_on_all_rows(df: pd.DataFrame, config: TokenConfig, hp: HParams, *, dat
     """
     train, test = holdout_split(df)
     exp = run_experiment(train, test, config, hp, data_info={**(data_info or {}), "part": "split training rows"},
-                         progress=progress)
+                         progress=progress, body_config=body_config)
     twin = exp.tagger
     epochs = best_epoch(twin.metadata["history"], hp.monitor)
     final_hp = dataclasses.replace(hp, epochs=epochs, validation_split=0.0)
     tokens = cache.tokens_many(df.title.tolist(), config)
     final = train_tagger(tokens, df.tags.tolist(), config, final_hp,
-                         data_info={**(data_info or {}), "part": "all rows"}, progress=progress)
+                         data_info={**(data_info or {}), "part": "all rows"}, progress=progress,
+                         body_lists=body_token_lists(df, hp, body_config), body_config=body_config)
     final.threshold = final.metadata["threshold"] = twin.threshold
     final.metadata["metrics"] = {
         **twin.metadata["metrics"],

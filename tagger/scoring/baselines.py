@@ -81,13 +81,19 @@ class MostFrequentBaseline:
         return np.tile(self.prior, (len(token_lists), 1))
 
 
-def evaluate_scorer(scorer, token_lists, true_tags) -> dict:
-    """Headline numbers of any scorer (baseline or tagger) on token lists.
+def evaluate_scorer(scorer, token_lists, true_tags, body_lists=None) -> dict:
+    """Headline numbers of any scorer (baseline or tagger) on token lists, and with `body_lists` (a
+    body-aware tagger) on the bodies' tokens too.
 
     A row with no tokens predicts nothing, whatever the scorer would make of an empty input, and so
     does a row the scorer itself leaves all zeros (the Conv1D, when it knows none of the words)."""
-    probs = scorer.predict_proba(token_lists)
-    says_something = np.array([bool(t) for t in token_lists], dtype=bool) & probs.any(axis=1)
+    if body_lists is None:
+        probs = scorer.predict_proba(token_lists)
+        has_tokens = [bool(t) for t in token_lists]
+    else:
+        probs = scorer.predict_proba(token_lists, body_lists)
+        has_tokens = [bool(t) or bool(b) for t, b in zip(token_lists, body_lists, strict=True)]
+    says_something = np.array(has_tokens, dtype=bool) & probs.any(axis=1)
     return metrics.evaluate_probabilities(true_tags, scorer.tags, probs, scorer.threshold, has_tokens=says_something)
 
 
@@ -122,3 +128,9 @@ def tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count
         while len(_TFIDF_SCORES) > TFIDF_CACHE_SIZE:
             _TFIDF_SCORES.popitem(last=False)
     return dict(scores)
+
+
+def title_body_tokens(title_tokens, body_tokens, title_times: int = 2) -> list[list[str]]:
+    """One token list per question for the linear baseline on title + body: the title counted
+    `title_times` times, then the body (TF-IDF + LR's best title + body text on the held-out rows)."""
+    return [list(t) * title_times + list(b) for t, b in zip(title_tokens, body_tokens, strict=True)]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tagger.core import paths
 from tagger.text import pool
-from tagger.text.tokens import MAX_TITLE_CHARS, TokenConfig, filter_tagged
+from tagger.text.tokens import MAX_BODY_CHARS, MAX_TITLE_CHARS, TokenConfig, filter_tagged, needs_pos, tag_body
 
 
 def _tagger_version() -> str:
@@ -29,8 +29,8 @@ def _tagger_version() -> str:
     return f"nltk-{nltk.__version__}-perceptron-eng-v1-max{MAX_TITLE_CHARS}"
 
 
-def titles_hash(titles: Sequence[str]) -> str:
-    h = hashlib.sha256(_tagger_version().encode())
+def titles_hash(titles: Sequence[str], kind: str = "") -> str:
+    h = hashlib.sha256((_tagger_version() + kind).encode())
     for t in titles:
         h.update(str(t).encode("utf-8", "surrogatepass"))
         h.update(b"\x00")
@@ -86,3 +86,35 @@ def tokens_many(titles: Sequence[str], config: TokenConfig, use_cache: bool = Tr
                 processes: int | None = None) -> list[list[str]]:
     """The tokens the model sees for many titles (cached tagging, on every core for large inputs)."""
     return [filter_tagged(t, config) for t in tag_titles(titles, use_cache=use_cache, processes=processes)]
+
+
+def tag_bodies(bodies: Sequence[str], pos: bool = False, use_cache: bool = True,
+               progress=None) -> list[list[tuple[str, str]]]:
+    """Many bodies' words (POS-tagged when `pos`), with the same on-disk cache as titles, under its own key.
+    Bodies are ~20 times longer than titles: tagging all 12,404 takes ~30 s with POS tags, ~15 s without."""
+    bodies = list(bodies)
+    kind = f"body-v1-{'pos' if pos else 'words'}-max{MAX_BODY_CHARS}-"  # v1: clean_body's rules
+    path = paths.cache_dir() / "tagged" / f"{kind}{titles_hash(bodies, kind)}.json.gz"
+    if use_cache and path.exists():
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                cached = json.load(f)
+            if len(cached) == len(bodies):
+                return [[tuple(wp) for wp in row] for row in cached]
+        except (OSError, ValueError):
+            pass  # a damaged cache entry is simply rebuilt
+    tagged = []
+    for i, body in enumerate(bodies):
+        tagged.append(tag_body(body, pos))
+        if progress is not None and (i % 500 == 0 or i == len(bodies) - 1):
+            progress(i + 1, len(bodies))
+    if use_cache:
+        _write_cache(path, tagged)
+    return tagged
+
+
+def body_tokens_many(bodies: Sequence[str], config: TokenConfig, cap: int | None = None,
+                     use_cache: bool = True) -> list[list[str]]:
+    """The tokens a body-aware model sees for many bodies: the first `cap` its body filter keeps."""
+    rows = (filter_tagged(t, config) for t in tag_bodies(bodies, needs_pos(config), use_cache=use_cache))
+    return [row if cap is None else row[:cap] for row in rows]

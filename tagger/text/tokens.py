@@ -8,6 +8,11 @@ drop English stop words and punctuation-only tokens.
 Training, inference and the token browser all call `filter_tagged` with the `TokenConfig` saved in
 the model's metadata, so "the tokens the model sees" is always what the model really saw. Tagging is
 the slow step (~0.3-0.8 ms a title): many titles go through `cache.tag_titles`.
+
+Bodies go the same way with their own `TokenConfig` (a body-aware model saves it beside the title's):
+`clean.clean_body` -> sentences -> `word_tokenize` -> `pos_tag_sents` (only when the body filter keeps
+some POS tags) -> the same `judge`; a model reads the first `body_len` kept body tokens
+(`body_tokens`, `analyze_body`), and `cache.tag_bodies` does many bodies with the on-disk cache.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from dataclasses import dataclass, field
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from tagger.core import paths
-from tagger.text.clean import MAX_TITLE_CHARS, clean_text
+from tagger.text.clean import MAX_BODY_CHARS, MAX_TITLE_CHARS, clean_body, clean_text
 
-__all__ = ["MAX_TITLE_CHARS", "DEFAULT_POS", "FILTERS", "TokenConfig", "TokenView", "TokenizerError",
-           "tag_title", "judge", "filter_tagged", "analyze", "tokens"]
+__all__ = ["MAX_TITLE_CHARS", "MAX_BODY_CHARS", "DEFAULT_POS", "FILTERS", "TokenConfig", "TokenView",
+           "TokenizerError", "tag_title", "judge", "filter_tagged", "analyze", "tokens", "tag_body", "body_tokens",
+           "analyze_body"]
 DEFAULT_POS = ("NN", "NNS", "VBG")
 
 # Named filters used across the app; None means "keep every word".
@@ -35,6 +41,10 @@ FILTERS: dict[str, tuple[str, ...] | None] = {
 }
 
 _PUNCT_ONLY = re.compile(r"^[\W_]+$", re.UNICODE)
+# clean_body ends every block with punctuation; word_tokenize(preserve_line=True) only splits a full stop
+# off the last word of its input, so a body is cut into sentences first ("bread. Then" -> "bread", ".").
+# (NLTK's own sentence splitter, Punkt, needs data this project doesn't ship.)
+_SENTENCE_END = re.compile(r"(?<=[.!?;:…])\s+")
 
 
 class TokenizerError(RuntimeError):
@@ -115,6 +125,54 @@ def tag_title(title: str) -> list[tuple[str, str]]:
     nltk = _nltk()
     words = nltk.word_tokenize(text, preserve_line=True)
     return [(w, p) for w, p in nltk.pos_tag(words)] if words else []
+
+
+def body_sentences(body: str) -> list[list[str]]:
+    """Clean a body (`clean.clean_body`: HTML, Markdown or plain text) and word-tokenize it, sentence by
+    sentence."""
+    text = clean_body(body)
+    if not text:
+        return []
+    nltk = _nltk()
+    return [w for w in (nltk.word_tokenize(s, preserve_line=True) for s in _SENTENCE_END.split(text)) if w]
+
+
+def tag_body(body: str, pos: bool = False) -> list[tuple[str, str]]:
+    """A body's words, POS-tagged sentence by sentence when `pos` (what a body filter with POS tags
+    needs); otherwise with an empty tag, which is all an all-words filter reads and 3x faster."""
+    sentences = body_sentences(body)
+    if not pos:
+        return [(w, "") for s in sentences for w in s]
+    return [(w, p) for s in _nltk().pos_tag_sents(sentences) for w, p in s]
+
+
+def needs_pos(config: TokenConfig) -> bool:
+    return config.pos_tags is not None
+
+
+def cap_views(views: Sequence[TokenView], cap: int | None) -> list[TokenView]:
+    """Views after the first `cap` kept words are dropped with the reason: the model reads no further."""
+    if cap is None:
+        return list(views)
+    out, kept = [], 0
+    for v in views:
+        if v.kept:
+            kept += 1
+            if kept > cap:
+                v = TokenView(v.word, v.pos, False, None, f"past the first {cap} body tokens the model reads")
+        out.append(v)
+    return out
+
+
+def analyze_body(body: str, config: TokenConfig, cap: int | None = None) -> list[TokenView]:
+    """Every word of the body with why the model sees it or not (the filter, or past `cap` tokens)."""
+    return cap_views([judge(w, p, config) for w, p in tag_body(body, needs_pos(config))], cap)
+
+
+def body_tokens(body: str, config: TokenConfig, cap: int | None = None) -> list[str]:
+    """The tokens a body-aware model sees for one body: the first `cap` the filter keeps."""
+    kept = filter_tagged(tag_body(body, needs_pos(config)), config)
+    return kept if cap is None else kept[:cap]
 
 
 def judge(word: str, pos: str, config: TokenConfig) -> TokenView:
