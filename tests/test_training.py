@@ -191,13 +191,14 @@ def test_the_bag_of_words_path_is_a_setting_and_an_empty_title_scores_base_rates
     config = tok.TokenConfig.from_pos("NN,NNS,VBG")  # leaves some titles with no token at all
     toks = cache.tokens_many(train.title.tolist()[:300], config)
     assert any(not t for t in toks)
+    import tensorflow as tf
+
+    from tagger.model import network
+
     names = {}
     for bag in (0, 16):
         tagger = train_tagger(toks, train.tags.tolist()[:300], config, HParams(**{**HP, "epochs": 1, "bag_dim": bag}))
         names[bag] = {layer.name for layer in tagger.model.get_layer("conv1d_tagger").layers}
-        import tensorflow as tf
-
-        from tagger.model import network
         empty = tf.constant(network.pad([[]], tagger.max_len), tf.string)
         assert np.isfinite(np.asarray(tagger.model(empty))).all()
     assert "bag_mean" in names[16] and not any(n.startswith("bag") for n in names[0])

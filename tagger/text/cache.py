@@ -51,19 +51,27 @@ def tag_titles(titles: Sequence[str], use_cache: bool = True, progress=None,
     titles = list(titles)
     key = titles_hash(titles)
     path = paths.cache_dir() / "tagged" / f"{key}.json.gz"
-    if use_cache and path.exists():
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                cached = json.load(f)
-            if len(cached) == len(titles):
-                return [[tuple(wp) for wp in row] for row in cached]
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is simply rebuilt
+    cached = _read_cache(path, len(titles)) if use_cache else None
+    if cached is not None:
+        return cached
     report = None if progress is None else (lambda done: progress(done, len(titles)))
     tagged = pool.tag_many(titles, processes, progress=report)
     if use_cache:
         _write_cache(path, tagged)
     return tagged
+
+
+def _read_cache(path: Path, n: int) -> list[list[tuple[str, str]]] | None:
+    """The tagged rows in a cache entry, or None when it is missing, damaged or not `n` rows long (then it
+    is simply rebuilt)."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            cached = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(cached, list) or len(cached) != n:
+        return None
+    return [[tuple(wp) for wp in row] for row in cached]
 
 
 def _write_cache(path: Path, tagged) -> None:
@@ -95,14 +103,9 @@ def tag_bodies(bodies: Sequence[str], pos: bool = False, use_cache: bool = True,
     bodies = list(bodies)
     kind = f"body-v1-{'pos' if pos else 'words'}-max{MAX_BODY_CHARS}-"  # v1: clean_body's rules
     path = paths.cache_dir() / "tagged" / f"{kind}{titles_hash(bodies, kind)}.json.gz"
-    if use_cache and path.exists():
-        try:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                cached = json.load(f)
-            if len(cached) == len(bodies):
-                return [[tuple(wp) for wp in row] for row in cached]
-        except (OSError, ValueError):
-            pass  # a damaged cache entry is simply rebuilt
+    cached = _read_cache(path, len(bodies)) if use_cache else None
+    if cached is not None:
+        return cached
     tagged = []
     for i, body in enumerate(bodies):
         tagged.append(tag_body(body, pos))
