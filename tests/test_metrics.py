@@ -61,5 +61,20 @@ def test_evaluate_probabilities_silences_rows_without_tokens():
     assert result["micro_f1"] == pytest.approx(2 * 1 * 0.5 / 1.5)
 
 
+def test_top_k_equals_a_stable_sort_of_the_whole_row():
+    """The fast top-k gives exactly what sorting every row would, ties (all-zero rows, repeated values,
+    NaN-free rounding) included."""
+    rng = np.random.default_rng(0)
+    cases = [rng.random((300, 50)), np.round(rng.random((300, 50)), 1), np.zeros((5, 50)),
+             np.tile([0.5, 0.2, 0.5, 0.5, 0.1, 0.5], (4, 1)), rng.random((3, 4)), rng.random((2, 1))]
+    for probs in cases:
+        for k in (1, 2, 5, probs.shape[1], probs.shape[1] + 3):
+            expected = np.argsort(-probs, axis=1, kind="stable")[:, :min(k, probs.shape[1])]
+            assert np.array_equal(metrics.top_k(probs, k), expected), (probs.shape, k)
+    # float32 probabilities, as the models give them
+    probs = rng.random((200, 700)).astype(np.float32)
+    assert np.array_equal(metrics.top_k(probs, 5), np.argsort(-probs, axis=1, kind="stable")[:, :5])
+
+
 def test_rank_tags_is_best_first():
     assert metrics.rank_tags(["a", "b", "c"], np.array([[0.1, 0.7, 0.3]]), 2) == [["b", "c"]]

@@ -13,12 +13,15 @@ import json
 import threading
 import warnings
 from collections import Counter, OrderedDict
+from pathlib import Path
 
 import numpy as np
+import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
+from tagger.core import atomic, paths
 from tagger.scoring import metrics
 from tagger.scoring.labels import TagColumns
 
@@ -99,7 +102,10 @@ def evaluate_scorer(scorer, token_lists, true_tags, body_lists=None) -> dict:
 
 # Scores of the TF-IDF baseline by the content of its rows: a demo server is asked to compare retrains on
 # the same slice again and again, and refitting ~700 logistic regressions each time costs more than
-# training the Conv1D. Bounded, and per process (the server's), like Streamlit's own caches.
+# training the Conv1D (9 s against 8 s for the Retrain page's defaults on every row, and on 2 cores they
+# slow each other down). Kept in memory (bounded, per process, like Streamlit's own caches) and on disk
+# under the cache folder, so a restarted server doesn't refit what it scored before. The numbers are a
+# pure function of the rows, the tags and the code that fits them, which is what the key hashes.
 _TFIDF_SCORES: OrderedDict[str, dict] = OrderedDict()
 _TFIDF_LOCK = threading.Lock()
 TFIDF_CACHE_SIZE = 16
@@ -113,16 +119,55 @@ def _content_key(*parts) -> str:
     return h.hexdigest()
 
 
+def _scores_file(key: str) -> Path:
+    return paths.cache_dir() / "baselines" / f"tfidf-{key}.json"
+
+
+def _read_scores(key: str) -> dict | None:
+    """The scores stored for `key`, or None when missing or damaged (then they are simply refitted)."""
+    try:
+        scores = json.loads(_scores_file(key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(scores, dict) or not all(isinstance(scores.get(m), (int, float)) for m in SCORE_KEYS):
+        return None
+    return scores
+
+
+def _store_scores(key: str, scores: dict) -> None:
+    try:
+        atomic.write_json(_scores_file(key), scores)
+    except OSError:
+        pass  # the cache is an optimisation; a read-only or full disk must not break a comparison
+
+
+SCORE_KEYS = ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "macro_f1", "n")
+# Part of the key: a change to how the baseline is fitted or scored must not reuse old numbers.
+TFIDF_VERSION = f"tfidf-lr-liblinear-C10-sublinear-v1-sklearn-{sklearn.__version__}"
+
+
+def forget_tfidf_scores() -> None:
+    """Drop every stored TF-IDF score, in memory and on disk (the benchmark times a first comparison)."""
+    with _TFIDF_LOCK:
+        _TFIDF_SCORES.clear()
+    for stored in (paths.cache_dir() / "baselines").glob("tfidf-*.json"):
+        stored.unlink(missing_ok=True)
+
+
 def tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count: int = 2) -> dict:
-    """The TF-IDF baseline's headline numbers on held-out rows, fitted once per distinct set of rows."""
-    key = _content_key([list(t) for t in train_tokens], [list(t) for t in train_tags],
+    """The TF-IDF baseline's headline numbers on held-out rows, fitted once per distinct set of rows
+    (kept in memory and in the cache folder)."""
+    key = _content_key(TFIDF_VERSION, [list(t) for t in train_tokens], [list(t) for t in train_tags],
                        [list(t) for t in test_tokens], [list(t) for t in test_tags], min_tag_count)
     with _TFIDF_LOCK:
         if key in _TFIDF_SCORES:
             _TFIDF_SCORES.move_to_end(key)
             return dict(_TFIDF_SCORES[key])
-    model = TfidfBaseline(min_tag_count=min_tag_count).fit(train_tokens, train_tags)
-    scores = evaluate_scorer(model, test_tokens, test_tags)
+    scores = _read_scores(key)
+    if scores is None:
+        model = TfidfBaseline(min_tag_count=min_tag_count).fit(train_tokens, train_tags)
+        scores = evaluate_scorer(model, test_tokens, test_tags)
+        _store_scores(key, scores)
     with _TFIDF_LOCK:
         _TFIDF_SCORES[key] = scores
         while len(_TFIDF_SCORES) > TFIDF_CACHE_SIZE:
