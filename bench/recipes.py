@@ -22,10 +22,14 @@ class Recipe:
     config: tok.TokenConfig
     hp: HParams
     source: str  # where the recipe came from
+    body_config: tok.TokenConfig | None = None  # a title + body recipe's body filter
 
     def to_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "token_config": self.config.to_dict(),
-                "hparams": self.hp.to_dict(), "source": self.source}
+        out = {"key": self.key, "label": self.label, "token_config": self.config.to_dict(),
+               "hparams": self.hp.to_dict(), "source": self.source}
+        if self.body_config is not None:
+            out["body_token_config"] = self.body_config.to_dict()
+        return out
 
 
 def _label(config: tok.TokenConfig, hp: HParams) -> str:
@@ -61,4 +65,28 @@ def shipped_recipes(models_root: Path | None = None) -> list[Recipe]:
         single = dataclasses.replace(r.hp, members=1)
         out.append(Recipe(f"{r.key} (1 member)", _label(r.config, single), r.config, single,
                           f"{r.source}, with members=1"))
+    return out
+
+
+def body_recipes(models_root: Path | None = None) -> list[Recipe]:
+    """The shipped title + body recipes (their twins' hparams and both filters); with none shipped, the
+    default recipe reading the first 64 body tokens, all words in title and body."""
+    reg = Registry(models_root)
+    entries = {e.name: e for e in reg.entries() if e.metadata is not None}
+    out = []
+    for name in reg.shipped_names():
+        meta = entries[name].metadata if name in entries else None
+        if meta is None:
+            continue
+        hp = HParams.from_dict((meta.get("recipe") or {}).get("twin_hparams") or meta["hparams"])
+        if not hp.body_len or "body_token_config" not in meta:
+            continue
+        out.append(Recipe(name, _label(None, hp).replace("Conv1D", "Conv1D title + body"),
+                          tok.TokenConfig.from_dict(meta["token_config"]), hp, f"models/{name}/metadata.json",
+                          tok.TokenConfig.from_dict(meta["body_token_config"])))
+    if not out:
+        every_word = tok.TokenConfig(pos_tags=None)
+        hp = HParams(body_len=64)
+        out.append(Recipe("default-title-body", _label(None, hp).replace("Conv1D", "Conv1D title + body"),
+                          every_word, hp, "tagger.model.network.HParams defaults, body_len=64", every_word))
     return out

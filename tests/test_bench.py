@@ -157,7 +157,9 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
         assert r["seeds"] == [1, 2] and len(r["runs"]) == 2 and r["n"] == results["data"]["heldout_rows"]
         assert 0 <= r["p_at_1"] <= 1 and r["p_at_1_std"] >= 0
         assert r["p_at_1"] == pytest.approx(np.mean([x["p_at_1"] for x in r["runs"]]))
-    assert len(results["versus_best_peer"]) == 2
+    assert len(results["versus_best_peer"]) == 3  # all words, NN,NNS,VBG, and title + body
+    assert any(k == "conv1d" and t.startswith("title + body") for k, t in kinds)
+    assert any(t["target"].endswith("P@1 >= 0.72 and R@5 >= 0.75") for t in results["targets"])
     whole = results["whole_process"]
     assert whole["conv1d_median_s"] > 0 and whole["fasttext_median_s"] > 0 and whole["ratio"] > 0
     assert "--members 1" in whole["command"] and "--pos all" in whole["command"]
@@ -166,7 +168,7 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     assert all(r["ratio"] is None or r["ratio"] > 0 for r in results["speed"])
     assert any("Tagger.suggest p50" in t["target"] for t in results["targets"])
     retrain = results["retrain"]  # the Retrain page's defaults, to a saved model that loads
-    assert retrain["rows"] == results["data"]["rows"] and retrain["seconds"] > 0
+    assert retrain["rows"] == results["data"]["rows"] and retrain["seconds"] > 0 and retrain["first_seconds"] > 0
     assert {r["model"] for r in retrain["results"]} >= {"TF-IDF + logistic regression (same tokens)"}
     assert any("Retrain page" in t["target"] for t in results["targets"])
     nouns = [t for t in results["targets"] if t["target"].startswith("one network on NN,NNS,VBG")]
