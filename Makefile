@@ -61,7 +61,8 @@ models: setup
 	$(PY) -m tagger train --all-rows --epochs 15 --min-token-count 2 --overwrite --out models/nouns-gerunds --pos NN,NNS,VBG --members 3
 	$(PY) -m tagger train --all-rows --epochs 15 --min-token-count 2 --overwrite --out models/nouns-gerunds-softmax --pos NN,NNS,VBG \
 	  --output softmax
-	# Title + body (data/cooking-posts.csv.gz unless TAGGER_DATA is set): the first 64 body tokens, 8,000 tokens
-	# in the vocabulary and a 64-dim bag of words keep the file under 6 MB.
+	# Title + body (data/cooking-posts.csv.gz unless TAGGER_DATA is set): the first 64 body tokens and 8,000 tokens
+	# in the vocabulary; a 256-dim bag of words (on validation rows cut from the training rows it ranked better
+	# than 64: P@1 +0.010, R@5 +0.016; 512 added nothing).
 	$(PY) -m tagger train --all-rows --epochs 15 --min-token-count 2 --overwrite --out models/title-body --pos all \
-	  --body-len 64 --body-pos all --max-vocab 8000 --bag-dim 64
+	  --body-len 64 --body-pos all --max-vocab 8000 --bag-dim 256
