@@ -142,11 +142,8 @@ def finish(prepared: Prepared, config: tok.TokenConfig, hp: HParams, workers: in
     if len(validation):
         probs = training.predict(network.core_of(model), validation.ids)
         threshold = metrics.best_threshold(validation.true_tags, tags, probs)
-        ranked = metrics.rank_tags(tags, probs, 5)
         if history:  # scored once, after the last epoch (no per-epoch validation in the cluster)
-            history[-1].update(val_loss=float(network.loss(hp)(validation.targets, probs)),
-                               val_p_at_1=metrics.precision_at_k(validation.true_tags, ranked, 1),
-                               val_r_at_5=metrics.recall_at_k(validation.true_tags, ranked, 5))
+            history[-1].update(training.validation_scores(validation, probs, tags, hp))
     job = prepared.job
     info = {"source": source, "rows": prepared.spool.rows,
             "rows_used": prepared.vocab.train_rows + prepared.vocab.val_rows, "streamed": True,

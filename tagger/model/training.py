@@ -114,6 +114,14 @@ def monitored(row: dict, monitor: str) -> float:
     return row["val_p_at_1"]
 
 
+def validation_scores(validation: Validation, probs: np.ndarray, tags: Sequence[str], hp: HParams) -> dict:
+    """The validation numbers of one epoch's row: the loss training minimises, P@1 and R@5."""
+    ranked = metrics.rank_tags(tags, probs, 5)
+    return {"val_loss": float(network.loss(hp)(validation.targets, probs)),
+            "val_p_at_1": metrics.precision_at_k(validation.true_tags, ranked, 1),
+            "val_r_at_5": metrics.recall_at_k(validation.true_tags, ranked, 5)}
+
+
 def fit(net: network.Network, train_ds, batches: int, validation: Validation | None, tags: Sequence[str],
         hp: HParams, progress: Callable[[Progress], None] | None = None,
         should_stop: Callable[[], bool] | None = None, steps_per_epoch: int | None = None) -> list[dict]:
@@ -129,17 +137,12 @@ def fit(net: network.Network, train_ds, batches: int, validation: Validation | N
     import keras
 
     history: list[dict] = []
-    loss = network.loss(hp)
     has_val = validation is not None and len(validation) > 0
 
     def epoch_row(model, epoch: int, logs: dict) -> dict:
         row = {"epoch": epoch + 1, "loss": float(logs.get("loss", np.nan)) / hp.loss_outputs}
         if has_val:
-            probs = predict(net.core, validation.ids)
-            row["val_loss"] = float(loss(validation.targets, probs))
-            ranked = metrics.rank_tags(tags, probs, 5)
-            row["val_p_at_1"] = metrics.precision_at_k(validation.true_tags, ranked, 1)
-            row["val_r_at_5"] = metrics.recall_at_k(validation.true_tags, ranked, 5)
+            row.update(validation_scores(validation, predict(net.core, validation.ids), tags, hp))
             logs["val_monitor"] = monitored(row, hp.monitor)  # EarlyStopping, next in line, reads it
         return row
 
