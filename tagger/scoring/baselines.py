@@ -109,6 +109,9 @@ def evaluate_scorer(scorer, token_lists, true_tags, body_lists=None) -> dict:
 _TFIDF_SCORES: OrderedDict[str, dict] = OrderedDict()
 _TFIDF_LOCK = threading.Lock()
 TFIDF_CACHE_SIZE = 16
+SCORE_KEYS = ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "macro_f1", "n")
+# Part of the key: a change to how the baseline is fitted or scored must not reuse old numbers.
+TFIDF_VERSION = f"tfidf-lr-liblinear-C10-sublinear-v1-sklearn-{sklearn.__version__}"
 
 
 def _content_key(*parts) -> str:
@@ -139,11 +142,6 @@ def _store_scores(key: str, scores: dict) -> None:
         atomic.write_json(_scores_file(key), scores)
     except OSError:
         pass  # the cache is an optimisation; a read-only or full disk must not break a comparison
-
-
-SCORE_KEYS = ("p_at_1", "p_at_5", "r_at_5", "micro_f1", "macro_f1", "n")
-# Part of the key: a change to how the baseline is fitted or scored must not reuse old numbers.
-TFIDF_VERSION = f"tfidf-lr-liblinear-C10-sublinear-v1-sklearn-{sklearn.__version__}"
 
 
 def forget_tfidf_scores() -> None:
