@@ -15,8 +15,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from bench.peers import FASTTEXT, FastTextScorer
-from bench.quality import summarize
+from bench.quality import peer_rows, summarize
 from bench.recipes import Recipe
 from tagger.scoring import baselines
 from tagger.text import cache
@@ -42,7 +41,6 @@ def run(train: pd.DataFrame, test: pd.DataFrame, recipe: Recipe, seeds: Sequence
                    else baselines.evaluate_scorer(scorer, joined[1], test_tags))
         return {"seed": seed, **numbers, "train_seconds": seconds, **extra}
 
-    rows = []
     runs = []
     for seed in seeds:
         log(f"[bench]   {recipe.key}, seed {seed}")
@@ -50,25 +48,7 @@ def run(train: pd.DataFrame, test: pd.DataFrame, recipe: Recipe, seeds: Sequence
         tagger = train_tagger(titles[0], train_tags, recipe.config, dataclasses.replace(hp, seed=seed),
                               body_lists=bodies[0], body_config=recipe.body_config)
         runs.append(scored(tagger, seed, time.perf_counter() - t0, True, epochs_run=len(tagger.metadata["history"])))
-    rows.append({"key": recipe.key, "model": recipe.label, "kind": "conv1d", "tokens": label,
-                 "members": hp.members, "output": hp.output, **summarize(runs)})
-
-    runs = []
-    for seed in seeds:  # the seed picks the rows its threshold is tuned on (and so the rows it fits)
-        log(f"[bench]   TF-IDF + LR on title x2 + body, seed {seed}")
-        t0 = time.perf_counter()
-        tfidf = baselines.TfidfBaseline(min_tag_count=hp.min_tag_count, seed=seed).fit(joined[0], train_tags)
-        runs.append(scored(tfidf, seed, time.perf_counter() - t0))
-    rows.append({"key": f"tfidf ({label})", "model": "TF-IDF + logistic regression (title x2 + body)",
-                 "kind": "peer", "tokens": label, **summarize(runs)})
-    if with_fasttext:
-        runs = []
-        for seed in seeds:
-            log(f"[bench]   fastText on title x2 + body, seed {seed}")
-            t0 = time.perf_counter()
-            ft = FastTextScorer(seed=seed).fit(joined[0], train_tags)
-            runs.append(scored(ft, seed, time.perf_counter() - t0, seed_used=ft.seed_used))
-        rows.append({"key": f"fasttext ({label})", "kind": "peer", "tokens": label,
-                     "model": "fastText, tutorial settings (lr {lr}, epoch {epoch}, wordNgrams {wordNgrams}, "
-                              "{thread} thread), title x2 + body".format(**FASTTEXT), **summarize(runs)})
-    return rows
+    conv1d = {"key": recipe.key, "model": recipe.label, "kind": "conv1d", "tokens": label,
+              "members": hp.members, "output": hp.output, **summarize(runs)}
+    return [conv1d] + peer_rows(joined[0], train_tags, scored, seeds, label, hp.min_tag_count, with_fasttext,
+                                text="title x2 + body", log=log)

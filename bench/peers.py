@@ -11,6 +11,8 @@ import numpy as np
 from tagger.scoring import metrics
 
 FASTTEXT = {"lr": 1.0, "epoch": 25, "wordNgrams": 2, "thread": 1}
+FASTTEXT_LABEL = ("fastText, tutorial settings (lr {lr}, epoch {epoch}, wordNgrams {wordNgrams}, "
+                  "{thread} thread)").format(**FASTTEXT)
 
 
 # --- fastText ------------------------------------------------------------------------------------

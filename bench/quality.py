@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from bench.peers import FASTTEXT, FastTextScorer
+from bench.peers import FASTTEXT_LABEL, FastTextScorer
 from bench.recipes import Recipe
 from tagger.scoring import baselines
 from tagger.text import cache, tokens as tok
@@ -48,9 +48,12 @@ def run(train: pd.DataFrame, test: pd.DataFrame, recipes: Sequence[Recipe], seed
                                   cache.tokens_many(test.title.tolist(), config))
         return token_sets[config]
 
-    def score(scorer, config, seed, seconds, **extra):
-        return {"seed": seed, **baselines.evaluate_scorer(scorer, tokens(config)[1], test_tags),
-                "train_seconds": seconds, **extra}
+    def scored_on(config):  # a fitted model's numbers on the held-out rows' tokens under `config`
+        def score(scorer, seed, seconds, **extra):
+            return {"seed": seed, **baselines.evaluate_scorer(scorer, tokens(config)[1], test_tags),
+                    "train_seconds": seconds, **extra}
+
+        return score
 
     rows = []
     for recipe in recipes:
@@ -60,31 +63,43 @@ def run(train: pd.DataFrame, test: pd.DataFrame, recipes: Sequence[Recipe], seed
             hp = dataclasses.replace(recipe.hp, seed=seed)
             t0 = time.perf_counter()
             tagger = train_tagger(tokens(recipe.config)[0], train_tags, recipe.config, hp)
-            runs.append(score(tagger, recipe.config, seed, time.perf_counter() - t0,
-                              epochs_run=len(tagger.metadata["history"])))
+            runs.append(scored_on(recipe.config)(tagger, seed, time.perf_counter() - t0,
+                                                 epochs_run=len(tagger.metadata["history"])))
         rows.append({"key": recipe.key, "model": recipe.label, "kind": "conv1d", "tokens": recipe.config.label,
                      "members": recipe.hp.members, "output": recipe.hp.output, **summarize(runs)})
 
     for config in dict.fromkeys(r.config for r in recipes):
-        train_tokens = tokens(config)[0]
         min_tag_count = next(r.hp.min_tag_count for r in recipes if r.config == config)
-        runs = []
-        for seed in seeds:
-            t0 = time.perf_counter()
-            tfidf = baselines.TfidfBaseline(min_tag_count=min_tag_count, seed=seed).fit(train_tokens, train_tags)
-            runs.append(score(tfidf, config, seed, time.perf_counter() - t0))
-        rows.append({"key": f"tfidf ({config.label})", "model": "TF-IDF + logistic regression", "kind": "peer",
-                     "tokens": config.label, **summarize(runs)})
-        if not with_fasttext:
-            continue
-        runs = []
-        for seed in seeds:
-            t0 = time.perf_counter()
-            ft = FastTextScorer(seed=seed).fit(train_tokens, train_tags)
-            runs.append(score(ft, config, seed, time.perf_counter() - t0, seed_used=ft.seed_used))
-        rows.append({"key": f"fasttext ({config.label})", "kind": "peer", "tokens": config.label,
-                     "model": "fastText, tutorial settings (lr {lr}, epoch {epoch}, wordNgrams {wordNgrams}, "
-                              "{thread} thread)".format(**FASTTEXT), **summarize(runs)})
+        rows += peer_rows(tokens(config)[0], train_tags, scored_on(config), seeds, config.label, min_tag_count,
+                          with_fasttext)
+    return rows
+
+
+def peer_rows(train_tokens, train_tags, score: Callable[..., dict], seeds: Sequence[int], tokens_label: str,
+              min_tag_count: int, with_fasttext: bool = True, text: str = "",
+              log: Callable[[str], None] = lambda msg: None) -> list[dict]:
+    """TF-IDF + LR and fastText's tutorial settings fitted on the same training tokens, once per seed (the
+    seed picks TF-IDF's threshold rows and seeds fastText), one summarized row each. `score(scorer, seed,
+    seconds, **extra)` scores a fitted peer on the matching held-out tokens; `text` names what the tokens
+    are made of, when it is more than one field (e.g. "title x2 + body")."""
+    rows, runs = [], []
+    for seed in seeds:
+        log(f"[bench]   TF-IDF + LR{' on ' + text if text else ''}, seed {seed}")
+        t0 = time.perf_counter()
+        tfidf = baselines.TfidfBaseline(min_tag_count=min_tag_count, seed=seed).fit(train_tokens, train_tags)
+        runs.append(score(tfidf, seed, time.perf_counter() - t0))
+    rows.append({"key": f"tfidf ({tokens_label})", "kind": "peer", "tokens": tokens_label,
+                 "model": "TF-IDF + logistic regression" + (f" ({text})" if text else ""), **summarize(runs)})
+    if not with_fasttext:
+        return rows
+    runs = []
+    for seed in seeds:
+        log(f"[bench]   fastText{' on ' + text if text else ''}, seed {seed}")
+        t0 = time.perf_counter()
+        ft = FastTextScorer(seed=seed).fit(train_tokens, train_tags)
+        runs.append(score(ft, seed, time.perf_counter() - t0, seed_used=ft.seed_used))
+    rows.append({"key": f"fasttext ({tokens_label})", "kind": "peer", "tokens": tokens_label,
+                 "model": FASTTEXT_LABEL + (f", {text}" if text else ""), **summarize(runs)})
     return rows
 
 

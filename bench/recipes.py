@@ -32,9 +32,20 @@ class Recipe:
         return out
 
 
-def _label(config: tok.TokenConfig, hp: HParams) -> str:
+def _label(hp: HParams, network: str = "Conv1D") -> str:
     members = f"{hp.members} members" if hp.members > 1 else "single network"
-    return f"Conv1D, {members}, {hp.output}"
+    return f"{network}, {members}, {hp.output}"
+
+
+def _shipped(models_root: Path | None):
+    """(name, metadata, the recipe's hparams) of every shipped model, in shipped.json order. A model trained
+    on every row records the recipe its split-trained twin was measured with; that is the one returned."""
+    reg = Registry(models_root)
+    entries = {e.name: e for e in reg.entries() if e.metadata is not None}
+    for name in reg.shipped_names():
+        if name in entries:
+            meta = entries[name].metadata
+            yield name, meta, HParams.from_dict((meta.get("recipe") or {}).get("twin_hparams") or meta["hparams"])
 
 
 def shipped_recipes(models_root: Path | None = None) -> list[Recipe]:
@@ -42,51 +53,33 @@ def shipped_recipes(models_root: Path | None = None) -> list[Recipe]:
 
     With no shipped model (a fresh registry), the library's default recipe on both token filters.
     """
-    reg = Registry(models_root)
-    entries = {e.name: e for e in reg.entries() if e.metadata is not None}
     out = []
-    for name in reg.shipped_names():
-        e = entries.get(name)
-        if e is None:
-            continue
-        meta = e.metadata
-        hp = HParams.from_dict((meta.get("recipe") or {}).get("twin_hparams") or meta["hparams"])
+    for name, meta, hp in _shipped(models_root):
         if hp.body_len:
-            continue  # a title + body recipe needs bodies: the quality rows here are on titles (README: Title and body)
+            continue  # a title + body recipe needs bodies: `body_recipes`, the bench's body section
         config = tok.TokenConfig.from_dict(meta["token_config"])
-        out.append(Recipe(name, _label(config, hp), config, hp, f"models/{name}/metadata.json"))
+        out.append(Recipe(name, _label(hp), config, hp, f"models/{name}/metadata.json"))
     if not out:
         hp = HParams()
         filters = (("all-words", tok.TokenConfig(pos_tags=None)), ("nouns-gerunds", tok.TokenConfig()))
-        out = [Recipe(f"default-{label}", _label(config, hp), config, hp, "tagger.model.network.HParams defaults")
+        out = [Recipe(f"default-{label}", _label(hp), config, hp, "tagger.model.network.HParams defaults")
                for label, config in filters]
     ensembles = [r for r in out if r.hp.members > 1 and r.hp.output == "sigmoid"]
     for r in ensembles:
         single = dataclasses.replace(r.hp, members=1)
-        out.append(Recipe(f"{r.key} (1 member)", _label(r.config, single), r.config, single,
-                          f"{r.source}, with members=1"))
+        out.append(Recipe(f"{r.key} (1 member)", _label(single), r.config, single, f"{r.source}, with members=1"))
     return out
 
 
 def body_recipes(models_root: Path | None = None) -> list[Recipe]:
     """The shipped title + body recipes (their twins' hparams and both filters); with none shipped, the
     default recipe reading the first 64 body tokens, all words in title and body."""
-    reg = Registry(models_root)
-    entries = {e.name: e for e in reg.entries() if e.metadata is not None}
-    out = []
-    for name in reg.shipped_names():
-        meta = entries[name].metadata if name in entries else None
-        if meta is None:
-            continue
-        hp = HParams.from_dict((meta.get("recipe") or {}).get("twin_hparams") or meta["hparams"])
-        if not hp.body_len or "body_token_config" not in meta:
-            continue
-        out.append(Recipe(name, _label(None, hp).replace("Conv1D", "Conv1D title + body"),
-                          tok.TokenConfig.from_dict(meta["token_config"]), hp, f"models/{name}/metadata.json",
-                          tok.TokenConfig.from_dict(meta["body_token_config"])))
+    out = [Recipe(name, _label(hp, "Conv1D title + body"), tok.TokenConfig.from_dict(meta["token_config"]), hp,
+                  f"models/{name}/metadata.json", tok.TokenConfig.from_dict(meta["body_token_config"]))
+           for name, meta, hp in _shipped(models_root) if hp.body_len and "body_token_config" in meta]
     if not out:
         every_word = tok.TokenConfig(pos_tags=None)
         hp = HParams(body_len=64)
-        out.append(Recipe("default-title-body", _label(None, hp).replace("Conv1D", "Conv1D title + body"),
-                          every_word, hp, "tagger.model.network.HParams defaults, body_len=64", every_word))
+        out.append(Recipe("default-title-body", _label(hp, "Conv1D title + body"), every_word, hp,
+                          "tagger.model.network.HParams defaults, body_len=64", every_word))
     return out

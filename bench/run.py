@@ -102,26 +102,25 @@ class Bench:
         return Ctx()
 
     # ---- quality: every recipe and peer, several seeds
-    def quality(self):
+    def with_fasttext(self) -> bool:
+        """Whether the fastText peer can run (the note that it can't is written once)."""
         try:
             import fasttext  # noqa: F401
 
-            with_fasttext = True
+            return True
         except ImportError:
-            with_fasttext = False
-            self.results["notes"].append("fastText not installed: pip install -r requirements-bench.txt")
-        rows = quality.run(self.train, self.test, self.recipes, self.args.seeds, self.log, with_fasttext)
+            note = "fastText not installed: pip install -r requirements-bench.txt"
+            if note not in self.results["notes"]:
+                self.results["notes"].append(note)
+            return False
+
+    def quality(self):
+        rows = quality.run(self.train, self.test, self.recipes, self.args.seeds, self.log, self.with_fasttext())
         self.results["quality"] = rows
         self.results["versus_best_peer"] = quality.versus_best_peer(rows)
 
     # ---- title + body: the shipped title + body recipe and the peers on the same questions with bodies
     def body_quality(self):
-        try:
-            import fasttext  # noqa: F401
-
-            with_fasttext = True
-        except ImportError:
-            with_fasttext = False
         posts = self.df
         if "body" not in posts or not (posts.body.str.len() > 0).any():
             posts = loaders.load_questions(paths.POSTS_FILE)  # the shipped questions with their bodies
@@ -132,7 +131,7 @@ class Bench:
                                      "fingerprint": fingerprint(posts)}
         rows = self.results.setdefault("quality", [])
         for recipe in self.body_recipes:
-            rows.extend(body.run(train, test, recipe, self.args.seeds, self.log, with_fasttext))
+            rows.extend(body.run(train, test, recipe, self.args.seeds, self.log, self.with_fasttext()))
         self.results["versus_best_peer"] = quality.versus_best_peer(rows)
 
     # ---- training as a whole process, Conv1D vs fastText
