@@ -86,15 +86,15 @@ class Tagger:
         if int(model.output_shape[-1]) != len(self.tags) or [int(s[-1]) for s in shapes] != lengths:
             raise ModelError(f"{path}: model shape does not match its metadata")
         signature = [tf.TensorSpec([None, n], tf.string) for n in lengths]
+        # Traced now, not on a request; the concrete function is called directly, which skips the
+        # polymorphic function's argument binding and cache lookup on each call (~0.1 ms of ~1 ms).
         self._score = tf.function(
             (lambda x: model(x, training=False)) if not self.body_len else
             (lambda x, b: model([x, b], training=False)),
             input_signature=signature,
-            reduce_retracing=True,
-        )
+        ).get_concrete_function()
         self._lock = threading.Lock()
         self._known: frozenset[str] | None = None
-        self._score(*(tf.constant(network.pad([[]], n), tf.string) for n in lengths))  # trace now, not on a request
 
     @property
     def name(self) -> str:

@@ -17,6 +17,7 @@ some POS tags) -> the same `judge`; a model reads the first `body_len` kept body
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -102,10 +103,19 @@ class TokenView:
     reason: str = field(default="kept")
 
 
+# The settings under which NLTK's tagger was last found. `nltk.data.find` walks the data folders and checks
+# their permissions on every call, a sixth of a title's tagging time; once per setting is enough.
+_FOUND_WITH: tuple | None = None
+
+
 def _nltk():
-    paths.setup_nltk_data()
+    global _FOUND_WITH
     import nltk
 
+    setting = (os.environ.get("NLTK_DATA", ""), paths.NLTK_DIR, id(nltk.data.path))
+    if setting == _FOUND_WITH:
+        return nltk
+    paths.setup_nltk_data()
     try:
         nltk.data.find("taggers/averaged_perceptron_tagger_eng/")
     except LookupError:
@@ -114,6 +124,7 @@ def _nltk():
             f"a folder that holds it (this checkout's copy, {paths.NLTK_DIR}, is missing), or run "
             "`python -m nltk.downloader averaged_perceptron_tagger_eng`."
         ) from None
+    _FOUND_WITH = setting
     return nltk
 
 
