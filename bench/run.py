@@ -162,21 +162,22 @@ class Bench:
         filter and `jobs.DEMO_HPARAMS` on every question (the slice's own split), compared with the active
         model and the baseline, then saved; timed from the start of the job to the saved directory.
 
-        Twice: first with no stored TF-IDF scores (a server's first comparison on this slice fits ~700
-        logistic regressions beside the Conv1D), then again (the baseline's scores are stored, in memory
-        and in the cache folder, so only the Conv1D trains)."""
+        Three times: on a fresh server (nothing scored in memory or in the cache folder: the baseline's
+        scores for the page's defaults ship in data/baseline-scores/), again, and on a slice nobody has
+        compared before (all but 400 questions, sampled: ~700 logistic regressions fit beside the Conv1D)."""
         from tagger.app import jobs, slices
         from tagger.model.predictor import Tagger
         from tagger.scoring import baselines
 
-        config = tok.TokenConfig(pos_tags=next(iter(tok.FILTERS.values())))  # the page's first choice
-        train, test = slices.split(self.df)
-        for part in (train, test):
+        config, train, test = slices.page_defaults(self.df[["id", "title", "tags"]])[0]  # the page's first filter
+        unseen_spec = slices.SliceSpec(sample_size=max(len(self.df) - 400, 100), seed=7)
+        new_train, new_test = slices.split(slices.apply(self.df, unseen_spec))
+        for part in (train, test, new_train, new_test):
             cache.tokens_many(part.title.tolist(), config)  # a server that has tagged its data once
         active = next(iter(self.taggers.values()), None) if getattr(self, "taggers", None) else None
         compare = {"active model": active} if active is not None else {}
 
-        def one_run(d: Path) -> tuple[float, object]:
+        def one_run(d: Path, train, test) -> tuple[float, object]:
             t0 = time.perf_counter()
             job = jobs.start(train, test, config, jobs.DEMO_HPARAMS, owner="bench", compare_with=compare)
             job.wait()
@@ -190,17 +191,21 @@ class Bench:
 
         with tempfile.TemporaryDirectory(prefix="bench-retrain-") as d:
             baselines.forget_tfidf_scores()
-            first, _ = one_run(Path(d) / "first")
-            seconds, result = one_run(Path(d) / "again")
+            first, _ = one_run(Path(d) / "first", train, test)
+            seconds, result = one_run(Path(d) / "again", train, test)
+            unseen, _ = one_run(Path(d) / "unseen", new_train, new_test)
         self.results["retrain"] = {"rows": len(self.df), "seconds": seconds, "first_seconds": first,
+                                   "unseen_slice_seconds": unseen, "unseen_slice_rows": len(new_train) + len(new_test),
                                    "epochs": jobs.DEMO_HPARAMS.epochs, "tokens": config.label,
                                    "results": result.results.reset_index().to_dict("records")}
         label = (f"Retrain page defaults ({config.label}, {jobs.DEMO_HPARAMS.epochs} epochs), all {len(self.df):,} "
                  "questions, start to saved model")
-        self.results.setdefault("speed", []).append(speed_row(
-            f"{label}, a server's first on this slice (TF-IDF baseline fitted beside it)", first, "s", "the goal", 5.0))
-        self.results.setdefault("speed", []).append(speed_row(
-            f"{label}, again (the baseline's scores stored)", seconds, "s", "the goal", 5.0))
+        speed = self.results.setdefault("speed", [])
+        unseen_label = (f"Retrain on a slice nobody compared before ({len(new_train) + len(new_test):,}-question "
+                        "sample; TF-IDF baseline fitted beside it)")
+        for measure, value in ((f"{label}, on a fresh server (the baseline's scores shipped)", first),
+                               (f"{label}, again", seconds), (unseen_label, unseen)):
+            speed.append(speed_row(measure, value, "s", "the goal", 5.0))
 
     # ---- latency of every shipped model, and the model step against model.predict
     def _shipped_taggers(self) -> dict:
@@ -338,11 +343,13 @@ class Bench:
                         "value": f"{stats['p50_ms']:.2f} ms", "met": stats["p50_ms"] <= TARGETS["suggest_p50_ms"]})
         retrain = self.results.get("retrain")
         if retrain:
-            first = retrain.get("first_seconds")
-            out.append({"target": "a retrain with the Retrain page's defaults on all rows "
-                                  f"<= {TARGETS['retrain_s']:.0f} s (baseline's scores stored"
-                                  + (f"; a server's first on the slice: {first:.1f} s)" if first else ")"),
-                        "value": f"{retrain['seconds']:.1f} s", "met": retrain["seconds"] <= TARGETS["retrain_s"]})
+            # A visitor meets the fresh server's run or a later one: the slower of the two is held to the target.
+            slowest = max(retrain["seconds"], retrain.get("first_seconds") or 0)
+            unseen = retrain.get("unseen_slice_seconds")
+            out.append({"target": "a retrain with the Retrain page's defaults on all rows, on a fresh server and "
+                                  f"again, <= {TARGETS['retrain_s']:.0f} s"
+                                  + (f" (a slice nobody compared before: {unseen:.1f} s)" if unseen else ""),
+                        "value": f"{slowest:.1f} s", "met": slowest <= TARGETS["retrain_s"]})
         whole = self.results.get("whole_process")
         if whole and whole.get("ratio"):
             out.append({"target": "train --members 1 --epochs 10 --pos all, whole process / fastText's "

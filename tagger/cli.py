@@ -284,6 +284,15 @@ def cmd_story(args) -> None:
           f"{result['seconds']:.0f} s")
 
 
+def cmd_baselines(args) -> None:
+    """Store the TF-IDF baseline's scores on the Retrain page's default slices (one per token filter)."""
+    from tagger.app import slices
+
+    df = loaders.load_questions(_data_path(args.data))[["id", "title", "tags"]]
+    for written in slices.ship_default_baselines(df, Path(args.out) if args.out else None):
+        print(f"wrote {written}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tagger", description="Cooking Tagger command line")
     sub = p.add_subparsers(dest="command", required=True)
@@ -336,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--quick", action="store_true", help="small networks and 2 epochs: a smoke run")
     st.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     st.set_defaults(func=cmd_story)
+
+    b = sub.add_parser("baselines", help="store the TF-IDF baseline's scores on the Retrain page's default slices")
+    b.add_argument("--data")
+    b.add_argument("--out", help="folder to write them to (default: data/baseline-scores/, which the app reads)")
+    b.set_defaults(func=cmd_baselines)
     return p
 
 

@@ -1,6 +1,9 @@
 """The yardsticks: TF-IDF + logistic regression must learn from the words, on real rows."""
 
+import json
+
 import numpy as np
+import pytest
 
 from tagger.scoring import baselines
 from tagger.text import cache, tokens as tok
@@ -79,3 +82,58 @@ def test_tfidf_scores_survive_a_restart_and_a_damaged_file(monkeypatch, tmp_path
     (tmp_path / "file-not-folder").write_text("x")
     restart()
     assert baselines.tfidf_scores(train, train_tags, test, test_tags) == first and len(fits) == 5
+
+
+def _default_keys(questions):
+    from tagger.app import jobs, slices
+
+    for config, train, test in slices.page_defaults(questions):
+        yield config, baselines.tfidf_key(
+            cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
+            cache.tokens_many(test.title.tolist(), config), test.tags.tolist(), jobs.DEMO_HPARAMS.min_tag_count)
+
+
+def test_the_repository_ships_the_baselines_scores_for_every_retrain_default(questions):
+    """A fresh server's first retrain with the page's untouched slice, whichever token filter, reads the
+    baseline's scores instead of fitting ~700 logistic regressions beside the Conv1D."""
+    keys = dict(_default_keys(questions))
+    assert len(set(keys.values())) == len(tok.FILTERS)
+    for config, key in keys.items():
+        assert baselines.shipped_file(key).is_file(), (
+            f"no shipped TF-IDF scores for the Retrain page's default slice with {config.label}: the data, the "
+            "token pipeline or the baseline changed; run `python -m tagger baselines` and commit data/baseline-scores/")
+
+
+def test_the_shipped_scores_are_what_the_baseline_computes(questions, tmp_path):
+    from tagger.app import jobs, slices
+
+    config, train, test = slices.page_defaults(questions)[0]
+    fresh = baselines.ship_tfidf_scores(
+        cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
+        cache.tokens_many(test.title.tolist(), config), test.tags.tolist(), jobs.DEMO_HPARAMS.min_tag_count,
+        folder=tmp_path)
+    shipped = json.loads(baselines.shipped_file(fresh.name[len("tfidf-"):-len(".json")]).read_text())
+    fitted = json.loads(fresh.read_text())
+    assert fitted["n"] == shipped["n"] == len(test)
+    # Another CPU may round a last bit differently and flip a tie: one question in 2,404 at most.
+    for measure in baselines.SCORE_KEYS:
+        assert fitted[measure] == pytest.approx(shipped[measure], abs=1 / len(test)), measure
+
+
+def test_a_fresh_servers_first_retrain_on_the_defaults_fits_no_baseline(questions, monkeypatch, tmp_path):
+    import dataclasses
+
+    from tagger.app import jobs, slices
+
+    monkeypatch.setenv("TAGGER_CACHE", str(tmp_path))  # nothing scored on this server yet
+    monkeypatch.setattr(baselines, "_TFIDF_SCORES", type(baselines._TFIDF_SCORES)())
+    fits = []
+    real_fit = baselines.TfidfBaseline.fit
+    monkeypatch.setattr(baselines.TfidfBaseline, "fit", lambda self, *a: fits.append(1) or real_fit(self, *a))
+    config, train, test = slices.page_defaults(questions)[0]
+    job = jobs.start(train, test, config, dataclasses.replace(jobs.DEMO_HPARAMS, epochs=1), owner="test-session")
+    assert job.wait(300) and job.snapshot().status == jobs.DONE, job.snapshot().message
+    assert fits == []
+    baseline = job.result.tagger.metadata["metrics"]["baseline"]
+    key = dict(_default_keys(questions))[config]
+    assert baseline == json.loads(baselines.shipped_file(key).read_text())

@@ -169,6 +169,7 @@ def test_quick_run_writes_json_and_table(tmp_path, monkeypatch, capsys):
     assert any("Tagger.suggest p50" in t["target"] for t in results["targets"])
     retrain = results["retrain"]  # the Retrain page's defaults, to a saved model that loads
     assert retrain["rows"] == results["data"]["rows"] and retrain["seconds"] > 0 and retrain["first_seconds"] > 0
+    assert retrain["unseen_slice_seconds"] > 0 and retrain["unseen_slice_rows"] < retrain["rows"]
     assert {r["model"] for r in retrain["results"]} >= {"TF-IDF + logistic regression (same tokens)"}
     assert any("Retrain page" in t["target"] for t in results["targets"])
     nouns = [t for t in results["targets"] if t["target"].startswith("one network on NN,NNS,VBG")]

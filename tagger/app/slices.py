@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
-from tagger.app.jobs import MAX_ROWS  # the demo's ceiling lives with the other run limits
+from tagger.app.jobs import DEMO_HPARAMS, MAX_ROWS  # the demo's ceiling lives with the other run limits
 from tagger.data.split import holdout_split
+from tagger.scoring import baselines
+from tagger.text import cache, tokens as tok
 
 # The smallest slice worth training: train_tagger itself refuses fewer than 20 usable rows or fewer
 # than 2 tags, but a model from 20 rows would teach nobody anything, so ask for more.
@@ -153,3 +156,22 @@ def overlap_with_project_holdout(sliced: pd.DataFrame, full: pd.DataFrame) -> tu
     _, test = split(sliced)
     _, project_test = holdout_split(full)
     return int(test.id.isin(set(project_test.id)).sum()), len(test)
+
+
+def page_defaults(questions: pd.DataFrame) -> list[tuple[tok.TokenConfig, pd.DataFrame, pd.DataFrame]]:
+    """What the Retrain page trains on when a visitor changes nothing but the words the model sees: each
+    of its token filters, with the untouched slice's training and held-out parts."""
+    train, test = split(apply(questions, SliceSpec()))
+    return [(tok.TokenConfig(pos_tags=pos), train, test) for pos in tok.FILTERS.values()]
+
+
+def ship_default_baselines(questions: pd.DataFrame, folder: Path | None = None) -> list[Path]:
+    """Fit the TF-IDF baseline on each of the page's default comparisons and write its scores where the
+    repository ships them, so that a fresh server's first retrain only trains the Conv1D."""
+    written = []
+    for config, train, test in page_defaults(questions):
+        written.append(baselines.ship_tfidf_scores(
+            cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
+            cache.tokens_many(test.title.tolist(), config), test.tags.tolist(),
+            DEMO_HPARAMS.min_tag_count, folder))
+    return written

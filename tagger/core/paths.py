@@ -15,6 +15,9 @@ REPO = Path(__file__).resolve().parents[2]
 DATA_FILE = REPO / "data" / "cooking.csv.gz"  # id,title,tags; see data/README.md for source and licence
 POSTS_FILE = REPO / "data" / "cooking-posts.csv.gz"  # the same questions with their bodies (id,title,body,tags)
 NLTK_DIR = REPO / "nltk_data"  # NLTK's averaged_perceptron_tagger_eng; see nltk_data/README.md
+# The TF-IDF baseline's scores on the Retrain page's untouched slices, so that a fresh server's first retrain
+# doesn't fit ~700 logistic regressions beside the Conv1D (`python -m tagger baselines` writes them).
+BASELINE_SCORES_DIR = REPO / "data" / "baseline-scores"
 
 
 def models_dir() -> Path:

@@ -126,15 +126,21 @@ def _scores_file(key: str) -> Path:
     return paths.cache_dir() / "baselines" / f"tfidf-{key}.json"
 
 
+def shipped_file(key: str, folder: Path | None = None) -> Path:
+    return (folder or paths.BASELINE_SCORES_DIR) / f"tfidf-{key}.json"
+
+
 def _read_scores(key: str) -> dict | None:
-    """The scores stored for `key`, or None when missing or damaged (then they are simply refitted)."""
-    try:
-        scores = json.loads(_scores_file(key).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(scores, dict) or not all(isinstance(scores.get(m), (int, float)) for m in SCORE_KEYS):
-        return None
-    return scores
+    """The scores stored for `key` in the cache folder or shipped with the repository, or None when
+    missing or damaged (then they are simply refitted)."""
+    for stored in (_scores_file(key), shipped_file(key)):
+        try:
+            scores = json.loads(stored.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(scores, dict) and all(isinstance(scores.get(m), (int, float)) for m in SCORE_KEYS):
+            return scores
+    return None
 
 
 def _store_scores(key: str, scores: dict) -> None:
@@ -145,18 +151,24 @@ def _store_scores(key: str, scores: dict) -> None:
 
 
 def forget_tfidf_scores() -> None:
-    """Drop every stored TF-IDF score, in memory and on disk (the benchmark times a first comparison)."""
+    """Drop every TF-IDF score stored in memory and in the cache folder (the benchmark times a fresh server);
+    the scores shipped with the repository stay."""
     with _TFIDF_LOCK:
         _TFIDF_SCORES.clear()
     for stored in (paths.cache_dir() / "baselines").glob("tfidf-*.json"):
         stored.unlink(missing_ok=True)
 
 
+def tfidf_key(train_tokens, train_tags, test_tokens, test_tags, min_tag_count: int = 2) -> str:
+    """What the TF-IDF baseline's scores are stored under: a hash of the rows, the tags and the code."""
+    return _content_key(TFIDF_VERSION, [list(t) for t in train_tokens], [list(t) for t in train_tags],
+                        [list(t) for t in test_tokens], [list(t) for t in test_tags], min_tag_count)
+
+
 def tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count: int = 2) -> dict:
     """The TF-IDF baseline's headline numbers on held-out rows, fitted once per distinct set of rows
-    (kept in memory and in the cache folder)."""
-    key = _content_key(TFIDF_VERSION, [list(t) for t in train_tokens], [list(t) for t in train_tags],
-                       [list(t) for t in test_tokens], [list(t) for t in test_tags], min_tag_count)
+    (kept in memory and in the cache folder; read from the shipped ones when the repository has them)."""
+    key = tfidf_key(train_tokens, train_tags, test_tokens, test_tags, min_tag_count)
     with _TFIDF_LOCK:
         if key in _TFIDF_SCORES:
             _TFIDF_SCORES.move_to_end(key)
@@ -171,6 +183,17 @@ def tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count
         while len(_TFIDF_SCORES) > TFIDF_CACHE_SIZE:
             _TFIDF_SCORES.popitem(last=False)
     return dict(scores)
+
+
+def ship_tfidf_scores(train_tokens, train_tags, test_tokens, test_tags, min_tag_count: int = 2,
+                      folder: Path | None = None) -> Path:
+    """Fit the baseline on these rows and write its scores where the repository ships them (`folder`,
+    default `data/baseline-scores/`); returns the file."""
+    scores = evaluate_scorer(TfidfBaseline(min_tag_count=min_tag_count).fit(train_tokens, train_tags),
+                             test_tokens, test_tags)
+    target = shipped_file(tfidf_key(train_tokens, train_tags, test_tokens, test_tags, min_tag_count), folder)
+    atomic.write_json(target, scores)
+    return target
 
 
 def title_body_tokens(title_tokens, body_tokens, title_times: int = 2) -> list[list[str]]:
