@@ -159,9 +159,10 @@ def show_result(job: jobs.TrainingJob) -> None:
     table.loc[0, "model"] = f"New model: {table.loc[0, 'model']}"
     st.dataframe(table, hide_index=True, width="stretch", column_config={
         name: st.column_config.NumberColumn(format="%.3f") for name in list(METRIC_NAMES.values())[:-1]})
-    st.caption("The baseline learns from the same tokens and the same training rows; its scores are kept per slice, "
-               "so the first comparison on a slice takes longer than the next (about 700 logistic regressions fit "
-               "beside the network). The active model was trained on its own data: it may suggest tags this slice "
+    st.caption("The baseline learns from the same tokens and the same training rows; its scores are kept per slice "
+               "(and ship with the app for the untouched slice), so the first comparison on a new slice takes longer "
+               "than the next (about 700 logistic regressions fit beside the network). The active model was trained on "
+               "its own data: it may suggest tags this slice "
                "leaves out (which count against it), and it may have seen some of these questions in training.")
 
     saved = st.session_state.get("retrain_saved")

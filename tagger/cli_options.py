@@ -11,7 +11,7 @@ from tagger.core import paths
 # `train` options that set a hyperparameter of the same name (None: the recipe's default).
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
-              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times")
+              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times", "bag_weights")
 
 
 def add_train_arguments(t: argparse.ArgumentParser) -> None:
@@ -36,6 +36,8 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--max-len", type=int, help="tokens read per title")
     t.add_argument("--monitor", choices=("p_at_1", "p_at_1+r_at_5"), help="what early stopping watches")
     t.add_argument("--bag-dim", type=int, help="the bag-of-words path's vector size beside the convolutions (0: none)")
+    t.add_argument("--bag-weights", action=argparse.BooleanOptionalAction,
+                   help="learn a weight per token in the bag of words' mean, an IDF learned for the tags (default: on)")
     t.add_argument("--optimizer", choices=("lazy_adam", "adam"),
                    help="lazy_adam (default) updates only the embedding rows a batch used")
     t.add_argument("--ensemble-loss", choices=("average", "each"),

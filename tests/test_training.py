@@ -230,3 +230,29 @@ def test_lazy_adam_moves_only_the_embedding_rows_a_batch_used():
     moved = np.abs(np.array(model.layers[1].embeddings) - before).max(axis=1) > 0
     # Keras's own Adam would keep moving rows 2 and 3 on their momentum; the lazy one leaves them be.
     assert moved.tolist() == [i == 5 for i in range(10)]
+
+
+def test_the_bags_weighted_mean_counts_each_real_token_by_its_learned_weight():
+    from tagger.model.layers import MaskedMean
+
+    vectors = np.array([[[1.0, 0.0], [3.0, 2.0], [9.0, 9.0]], [[5.0, 5.0], [7.0, 7.0], [7.0, 7.0]]], np.float32)
+    ids = np.array([[4, 5, 0], [0, 0, 0]])  # the second row is all padding
+    logits = np.array([[[0.0], [np.log(3.0)], [5.0]], [[1.0], [1.0], [1.0]]], np.float32)
+    plain = np.asarray(MaskedMean()([vectors, ids]))
+    weighted = np.asarray(MaskedMean()([vectors, ids, logits]))
+    assert np.allclose(plain, [[2.0, 1.0], [0.0, 0.0]])
+    assert np.allclose(weighted, [[(1 + 3 * 3) / 4, (0 + 2 * 3) / 4], [0.0, 0.0]])  # padding never counts
+    assert np.allclose(np.asarray(MaskedMean()([vectors, ids, np.zeros_like(logits)])), plain)
+
+
+def test_a_model_with_bag_weights_saves_and_loads_with_the_same_scores(split, tmp_path):
+    train, _ = split
+    config = tok.TokenConfig(pos_tags=None)
+    toks = cache.tokens_many(train.title.tolist()[:300], config)
+    tagger = train_tagger(toks, train.tags.tolist()[:300], config,
+                          HParams(**{**HP, "epochs": 2, "bag_dim": 16, "bag_weights": True}))
+    weights = tagger.model.get_layer("conv1d_tagger").get_layer("bag_weight").get_weights()[0]
+    assert np.ptp(weights) > 0  # the weights learned something: not every token still counts 1
+    loaded = Tagger.load(tagger.save(tmp_path / "weighted"))
+    assert loaded.hparams.bag_weights
+    assert np.allclose(loaded.predict_proba(toks[:20]), tagger.predict_proba(toks[:20]), atol=1e-6)

@@ -11,16 +11,22 @@ from keras import ops
 @keras.saving.register_keras_serializable(package="cooking_tagger")
 class MaskedMean(keras.layers.Layer):
     """The mean of a title's token vectors over its real tokens (ids > 0), zeros for a title with none.
+    Called with a third input, each token's weight as a logit ([batch, len, 1]), it is the weighted mean
+    with weights exp(logit): a word the model learned says little about tags counts less, like TF-IDF's
+    IDF but learned for the tags.
 
     Keras's GlobalAveragePooling1D with an Embedding mask would divide by zero on such a title (the POS
     filter leaves some titles empty), and without the mask it averages in the padding.
     """
 
     def call(self, inputs):
-        vectors, ids = inputs
-        real = ops.cast(ops.greater(ids, 0), vectors.dtype)[:, :, None]
-        return ops.sum(vectors * real, axis=1) / ops.maximum(ops.sum(real, axis=1), 1.0)
+        vectors, ids = inputs[0], inputs[1]
+        weights = ops.cast(ops.greater(ids, 0), vectors.dtype)[:, :, None]
+        floor = 1.0  # a count: at least one real token, or the numerator is zero anyway
+        if len(inputs) > 2:
+            weights, floor = weights * ops.exp(inputs[2]), 1e-6
+        return ops.sum(vectors * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), floor)
 
     def compute_output_shape(self, input_shape):
-        vectors, _ = input_shape
+        vectors = input_shape[0]
         return (vectors[0], vectors[2])

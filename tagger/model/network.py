@@ -1,6 +1,7 @@
 """The Conv1D tagger network: tokens -> StringLookup -> Embedding -> Conv1D (several widths) ->
 max-pool -> tag probabilities, in Keras's functional API, with a bag-of-words path beside the
-convolutions (a wide-and-deep model): the mean of the title's token vectors adds its own tag scores.
+convolutions (a wide-and-deep model): the mean of the title's token vectors, each weighted by a weight
+the model learns per token (an IDF learned for the tags), adds its own tag scores.
 The convolutions rank the first tag well; the bag of words is what a linear model like TF-IDF + LR
 does well, and it lifts the second to fifth tags (R@5).
 
@@ -85,6 +86,9 @@ class HParams:
     body_len: int = 0  # body tokens read (the first ones the body filter keeps)
     body_filters: int = 128  # the body's Conv1D filters (0: the body is read by the bag of words only)
     bag_title_times: int = 2  # how often the title's tokens count in the bag beside the body's
+    # A learned weight per token in the bag's mean (see `MaskedMean`): on validation rows cut from the
+    # training rows, P@1 +0.008 to +0.009 on all words, NN,NNS,VBG and title + body alike (2 seeds each).
+    bag_weights: bool = True
 
     def __post_init__(self):
         self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
@@ -131,7 +135,8 @@ class HParams:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         # Models saved before the bag-of-words path and the recipe change had none of these keys:
         # read them as what they were trained with, not as today's defaults.
-        legacy = {"bag_dim": 0, "optimizer": "adam", "ensemble_loss": "each", "label_smoothing": 0.0}
+        legacy = {"bag_dim": 0, "optimizer": "adam", "ensemble_loss": "each", "label_smoothing": 0.0,
+                  "bag_weights": False}
         return cls(**{**{k: v for k, v in legacy.items() if k not in d}, **known})
 
     @property
@@ -208,8 +213,12 @@ def _member(ids, vocabulary_size: int, n_tags: int, hp: HParams, bias, name: str
         bag_ids = ids
         if body_ids is not None:
             bag_ids = layers.Concatenate(name=f"{name}bag_ids")([ids] * hp.bag_title_times + [body_ids])
-        bag = layers.Embedding(vocabulary_size, hp.bag_dim, name=f"{name}bag_embedding")(bag_ids)
-        bag = MaskedMean(name=f"{name}bag_mean")([bag, bag_ids])
+        mean_of = [layers.Embedding(vocabulary_size, hp.bag_dim, name=f"{name}bag_embedding")(bag_ids), bag_ids]
+        if hp.bag_weights:
+            # Starts at weight 1 for every token (logit 0): the plain mean, from which the weights learn.
+            mean_of.append(layers.Embedding(vocabulary_size, 1, embeddings_initializer="zeros",
+                                            name=f"{name}bag_weight")(bag_ids))
+        bag = MaskedMean(name=f"{name}bag_mean")(mean_of)
         bag = layers.Dense(n_tags, use_bias=False, name=f"{name}bag_scores")(bag)
         scores = layers.Add(name=f"{name}scores")([scores, bag])
     return layers.Activation(hp.output, name=f"{name}tags")(scores)
