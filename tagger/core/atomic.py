@@ -25,21 +25,30 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_json(path: Path, obj) -> None:
-    """Write JSON via a temporary file in the same directory and an atomic rename."""
+def write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file with `write(tmp)` into a temporary file beside `path`, then rename it into place. The
+    temporary name keeps `path`'s suffix, so writers that go by it (Keras' `.keras`, gzip's `.gz`) work."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=1, ensure_ascii=False)
-            f.flush()
-            os.fsync(f.fileno())
+        write(Path(tmp))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_json(path: Path, obj) -> None:
+    """Write JSON via a temporary file in the same directory and an atomic rename."""
+    write_file(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=1, ensure_ascii=False), encoding="utf-8"))
 
 
 def write_dir(target: Path, fill: Callable[[Path], None], overwrite: bool = False) -> Path:

@@ -36,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from tagger.core import paths
+from tagger.core import atomic, paths
 
 paths.quiet_tensorflow()
 
@@ -119,12 +119,7 @@ def exit_barrier(strategy, n_workers: int) -> None:
 
 def save_model(model, path: Path) -> None:
     """Write `model.keras` atomically: a reader never finds half a file."""
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}.keras")  # Keras wants the .keras suffix
-    try:
-        model.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic.write_file(path, model.save)
 
 
 def train(job: dict, rank_arg: int) -> dict:

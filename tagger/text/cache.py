@@ -13,12 +13,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tagger.core import paths
+from tagger.core import atomic, paths
 from tagger.text import pool
 from tagger.text.tokens import MAX_BODY_CHARS, MAX_TITLE_CHARS, TokenConfig, filter_tagged, needs_pos, tag_body
 
@@ -75,19 +73,16 @@ def _read_cache(path: Path, n: int) -> list[list[tuple[str, str]]] | None:
 
 
 def _write_cache(path: Path, tagged) -> None:
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
+    def dump(tmp: Path) -> None:
+        with gzip.open(tmp, "wt", encoding="utf-8") as f:
             json.dump(tagged, f)
-        # Readers never see half a file, and two processes filling one key both write the same
-        # content: whichever rename lands last, the entry is whole and right.
-        os.replace(tmp, path)
+
+    # Readers never see half a file, and two processes filling one key both write the same content:
+    # whichever rename lands last, the entry is whole and right.
+    try:
+        atomic.write_file(path, dump)
     except OSError:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        # the cache is an optimisation; a read-only or full disk must not break tagging
+        pass  # the cache is an optimisation; a read-only or full disk must not break tagging
 
 
 def tokens_many(titles: Sequence[str], config: TokenConfig, use_cache: bool = True,
