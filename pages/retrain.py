@@ -88,12 +88,18 @@ def choose_model() -> tuple[tok.TokenConfig, HParams]:
                                                         "convolutions (0: convolutions only). It lifts R@5.")
     batch = c.select_slider("Batch size", [16, 32, 64, 128, 256], d.batch_size, key="hp_batch",
                             persist_state="session")
-    dropout = st.slider("Dropout", 0.0, 0.8, d.dropout, 0.05, key="hp_dropout", persist_state="session")
+    left, right = st.columns(2)
+    dropout = left.slider("Dropout", 0.0, 0.8, d.dropout, 0.05, key="hp_dropout", persist_state="session")
+    weights = right.checkbox("Learned word weights in the bag of words", d.bag_weights, key="hp_bag_weights",
+                             persist_state="session", disabled=not bag,
+                             help="Each word's share of the bag's average is learned, like an IDF for the tags "
+                                  "(off: a plain average). It lifted P@1 by about 0.01 on validation rows.")
     output = st.radio("Output layer and loss", list(OUTPUTS), key="hp_output", persist_state="session")
     if not kernels:
         raise ValueError("Pick at least one kernel size.")
     hp = dataclasses.replace(d, epochs=int(epochs), embedding_dim=int(embedding), filters=int(filters),
-                             kernel_sizes=tuple(sorted(kernels)), bag_dim=int(bag), dropout=float(dropout),
+                             kernel_sizes=tuple(sorted(kernels)), bag_dim=int(bag), bag_weights=bool(weights),
+                             dropout=float(dropout),
                              batch_size=int(batch), output=OUTPUTS[output])
     return config, hp
 

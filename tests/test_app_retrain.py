@@ -70,6 +70,8 @@ def test_a_small_retrain_finishes_reports_metrics_and_saves(retrain_page, scratc
     before_count = len(scratch_registry.names())
     choose_small_slice(at)
     assert metrics(at)["Questions"] == "500" and metrics(at)["Tags"] == "8"
+    assert at.checkbox(key="hp_bag_weights").value  # the recipe's default
+    at.checkbox(key="hp_bag_weights").uncheck().run()
     start_button(at).click().run()
     clean(at)
     job = at.session_state["retrain_job"]
@@ -101,6 +103,7 @@ def test_a_small_retrain_finishes_reports_metrics_and_saves(retrain_page, scratc
     meta = scratch_registry.load("bread-tiny").metadata
     assert meta["training_data"]["slice"]["top_n_tags"] == 8 and meta["training_data"]["rows"] == 400
     assert meta["hparams"]["epochs"] == 2 and meta["metrics"]["heldout_rows"] == 100
+    assert meta["hparams"]["bag_weights"] is False  # the page's choice reached the model
     assert at.session_state["model_name"] == "bread-tiny"  # this session now uses it too
 
 
