@@ -243,6 +243,9 @@ def test_the_bags_weighted_mean_counts_each_real_token_by_its_learned_weight():
     assert np.allclose(plain, [[2.0, 1.0], [0.0, 0.0]])
     assert np.allclose(weighted, [[(1 + 3 * 3) / 4, (0 + 2 * 3) / 4], [0.0, 0.0]])  # padding never counts
     assert np.allclose(np.asarray(MaskedMean()([vectors, ids, np.zeros_like(logits)])), plain)
+    huge = np.array([[[200.0], [0.0], [0.0]], [[1.0], [1.0], [1.0]]], np.float32)  # past exp's float32 range
+    dominated = np.asarray(MaskedMean()([vectors, ids, huge]))
+    assert np.isfinite(dominated).all() and np.allclose(dominated[0], vectors[0, 0])
 
 
 def test_a_model_with_bag_weights_saves_and_loads_with_the_same_scores(split, tmp_path):

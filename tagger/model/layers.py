@@ -24,7 +24,9 @@ class MaskedMean(keras.layers.Layer):
         weights = ops.cast(ops.greater(ids, 0), vectors.dtype)[:, :, None]
         floor = 1.0  # a count: at least one real token, or the numerator is zero anyway
         if len(inputs) > 2:
-            weights, floor = weights * ops.exp(inputs[2]), 1e-6
+            # Clipped: exp overflows float32 past 88, and one such word would turn the mean into NaN. The
+            # shipped models' logits lie within ±2.2, so the clip never binds for them.
+            weights, floor = weights * ops.exp(ops.clip(inputs[2], -30.0, 30.0)), 1e-6
         return ops.sum(vectors * weights, axis=1) / ops.maximum(ops.sum(weights, axis=1), floor)
 
     def compute_output_shape(self, input_shape):
