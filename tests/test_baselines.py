@@ -85,18 +85,15 @@ def test_tfidf_scores_survive_a_restart_and_a_damaged_file(monkeypatch, tmp_path
 
 
 def _default_keys(questions):
-    from tagger.app import jobs, slices
+    from tagger.app import slices
 
-    for config, train, test in slices.page_defaults(questions):
-        yield config, baselines.tfidf_key(
-            cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
-            cache.tokens_many(test.title.tolist(), config), test.tags.tolist(), jobs.DEMO_HPARAMS.min_tag_count)
+    return {config: baselines.tfidf_key(*rows) for config, rows in slices.default_baseline_rows(questions)}
 
 
 def test_the_repository_ships_the_baselines_scores_for_every_retrain_default(questions):
     """A fresh server's first retrain with the page's untouched slice, whichever token filter, reads the
     baseline's scores instead of fitting ~700 logistic regressions beside the Conv1D."""
-    keys = dict(_default_keys(questions))
+    keys = _default_keys(questions)
     assert len(set(keys.values())) == len(tok.FILTERS)
     for config, key in keys.items():
         assert baselines.shipped_file(key).is_file(), (
@@ -105,19 +102,17 @@ def test_the_repository_ships_the_baselines_scores_for_every_retrain_default(que
 
 
 def test_the_shipped_scores_are_what_the_baseline_computes(questions, tmp_path):
-    from tagger.app import jobs, slices
+    from tagger.app import slices
 
-    config, train, test = slices.page_defaults(questions)[0]
-    fresh = baselines.ship_tfidf_scores(
-        cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
-        cache.tokens_many(test.title.tolist(), config), test.tags.tolist(), jobs.DEMO_HPARAMS.min_tag_count,
-        folder=tmp_path)
-    shipped = json.loads(baselines.shipped_file(fresh.name[len("tfidf-"):-len(".json")]).read_text())
+    _, rows = slices.default_baseline_rows(questions)[0]
+    fresh = baselines.ship_tfidf_scores(*rows, folder=tmp_path)
+    shipped = json.loads(baselines.shipped_file(baselines.tfidf_key(*rows)).read_text())
     fitted = json.loads(fresh.read_text())
-    assert fitted["n"] == shipped["n"] == len(test)
+    test_rows = len(rows[2])
+    assert fitted["n"] == shipped["n"] == test_rows
     # Another CPU may round a last bit differently and flip a tie: one question in 2,404 at most.
     for measure in baselines.SCORE_KEYS:
-        assert fitted[measure] == pytest.approx(shipped[measure], abs=1 / len(test)), measure
+        assert fitted[measure] == pytest.approx(shipped[measure], abs=1 / test_rows), measure
 
 
 def test_a_fresh_servers_first_retrain_on_the_defaults_fits_no_baseline(questions, monkeypatch, tmp_path):
@@ -135,5 +130,5 @@ def test_a_fresh_servers_first_retrain_on_the_defaults_fits_no_baseline(question
     assert job.wait(300) and job.snapshot().status == jobs.DONE, job.snapshot().message
     assert fits == []
     baseline = job.result.tagger.metadata["metrics"]["baseline"]
-    key = dict(_default_keys(questions))[config]
+    key = _default_keys(questions)[config]
     assert baseline == json.loads(baselines.shipped_file(key).read_text())

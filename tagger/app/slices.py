@@ -165,13 +165,15 @@ def page_defaults(questions: pd.DataFrame) -> list[tuple[tok.TokenConfig, pd.Dat
     return [(tok.TokenConfig(pos_tags=pos), train, test) for pos in tok.FILTERS.values()]
 
 
+def default_baseline_rows(questions: pd.DataFrame) -> list[tuple[tok.TokenConfig, tuple]]:
+    """For each of the page's default comparisons, its filter and the baseline's rows as
+    `baselines.tfidf_scores` takes them: the lists `training.run_experiment` fits and scores it on."""
+    return [(config, (cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
+                      cache.tokens_many(test.title.tolist(), config), test.tags.tolist(), DEMO_HPARAMS.min_tag_count))
+            for config, train, test in page_defaults(questions)]
+
+
 def ship_default_baselines(questions: pd.DataFrame, folder: Path | None = None) -> list[Path]:
     """Fit the TF-IDF baseline on each of the page's default comparisons and write its scores where the
     repository ships them, so that a fresh server's first retrain only trains the Conv1D."""
-    written = []
-    for config, train, test in page_defaults(questions):
-        written.append(baselines.ship_tfidf_scores(
-            cache.tokens_many(train.title.tolist(), config), train.tags.tolist(),
-            cache.tokens_many(test.title.tolist(), config), test.tags.tolist(),
-            DEMO_HPARAMS.min_tag_count, folder))
-    return written
+    return [baselines.ship_tfidf_scores(*rows, folder=folder) for _, rows in default_baseline_rows(questions)]
