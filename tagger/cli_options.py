@@ -11,7 +11,8 @@ from tagger.core import paths
 # `train` options that set a hyperparameter of the same name (None: the recipe's default).
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
-              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times", "bag_weights")
+              "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times", "bag_weights",
+              "wide", "wide_c")
 
 
 def add_train_arguments(t: argparse.ArgumentParser) -> None:
@@ -49,6 +50,10 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--body-pos", default="all", help="with --body-len: POS tags kept in bodies, or 'all' (default)")
     t.add_argument("--body-filters", type=int, help="with --body-len: the body's Conv1D filters (0: bag of words only)")
     t.add_argument("--bag-title-times", type=int, help="with --body-len: how often the title counts in the bag")
+    t.add_argument("--wide", type=float,
+                   help="the share of the output given to a TF-IDF + logistic regression branch fitted on the same "
+                        "rows and tokens (0: none, the default; in-memory training only)")
+    t.add_argument("--wide-c", type=float, help="with --wide: the logistic regression's C (default 10)")
     t.add_argument("--all-rows", action="store_true",
                    help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
                         "with the epochs and threshold the split chose")

@@ -1,4 +1,4 @@
-"""The one custom Keras layer the tagger network needs, registered so a saved model loads with
+"""The custom Keras layers the tagger network needs, registered so a saved model loads with
 `safe_mode=True`. Importing this module imports Keras: `network.build` and `Tagger.load` import it
 when they need it, so the rest of `tagger` stays cheap to import."""
 
@@ -32,3 +32,32 @@ class MaskedMean(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         vectors = input_shape[0]
         return (vectors[0], vectors[2])
+
+
+@keras.saving.register_keras_serializable(package="cooking_tagger")
+class TfidfVector(keras.layers.Layer):
+    """Token ids [batch, len] -> the TF-IDF vector [batch, size] that scikit-learn's
+    `TfidfVectorizer(sublinear_tf=True)` computes for the same tokens: (1 + log count) x idf, L2-normalised.
+
+    The idf is a fixed weight, copied from the vectorizer fitted on the training rows (`tagger.model.wide`);
+    ids 0 and 1 (padding and unknown tokens) have idf 0, so they count for nothing, as the vectorizer
+    ignores words outside its vocabulary.
+    """
+
+    def __init__(self, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def build(self, input_shape):
+        self.idf = self.add_weight(shape=(self.size,), initializer="zeros", trainable=False, name="idf")
+
+    def call(self, ids):
+        counts = ops.cast(ops.bincount(ops.cast(ids, "int32"), minlength=self.size), self.compute_dtype)
+        tf = ops.where(counts > 0, 1.0 + ops.log(ops.maximum(counts, 1.0)), 0.0) * self.idf
+        return tf / ops.maximum(ops.sqrt(ops.sum(tf * tf, axis=-1, keepdims=True)), 1e-12)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.size)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}

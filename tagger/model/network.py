@@ -89,6 +89,11 @@ class HParams:
     # A learned weight per token in the bag's mean (see `MaskedMean`): on validation rows cut from the
     # training rows, P@1 +0.008 to +0.009 on all words, NN,NNS,VBG and title + body alike (2 seeds each).
     bag_weights: bool = True
+    # The wide branch (`tagger.model.wide`): TF-IDF + one-vs-rest logistic regression fitted on the same
+    # training rows and tokens, whose probabilities make up this share of the output (0: none; the rest
+    # is the Conv1D's). `wide_c` is its inverse regularisation strength, scikit-learn's C.
+    wide: float = 0.0
+    wide_c: float = 10.0
 
     def __post_init__(self):
         self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
@@ -120,6 +125,10 @@ class HParams:
                 problems.append(f"{name} must be at least 1")
         if not 0 <= self.dropout < 1:
             problems.append("dropout must be in [0, 1)")
+        if not 0 <= self.wide < 1 or not self.wide_c > 0:
+            problems.append("wide must be in [0, 1) and wide_c above 0")
+        if self.wide and self.output != "sigmoid":
+            problems.append("the wide branch (wide > 0) is for sigmoid outputs")
         if not 0 <= self.validation_split < 0.5:
             problems.append("validation_split must be in [0, 0.5)")
         if problems:
@@ -263,13 +272,49 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
     return Network(model, core, trainer, lookup)
 
 
+def with_wide(net: Network, weights, hp: HParams) -> Network:
+    """The trained network with its wide branch (`tagger.model.wide.WideWeights`) beside it: the served
+    probabilities are (1 - hp.wide) x the Conv1D's + hp.wide x the linear model's. The wide branch reads
+    the same token ids as the network (the title `bag_title_times` times in a title + body model, then
+    the body), so the one StringLookup still maps every word. `core` becomes the blended ids -> probabilities
+    model; `trainer` is the Conv1D's, unchanged."""
+    import keras
+    from keras import layers
+
+    from tagger.model.layers import TfidfVector
+
+    ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
+    body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
+    inputs = ids if body_ids is None else [ids, body_ids]
+    wide_ids = ids if body_ids is None else layers.Concatenate(name="wide_ids")([ids] * hp.bag_title_times + [body_ids])
+    tfidf = TfidfVector(len(weights.idf), name="wide_tfidf")
+    linear = layers.Dense(len(weights.bias), activation="sigmoid", name="wide_tags")
+    wide = linear(tfidf(wide_ids))
+    tfidf.set_weights([weights.idf])
+    linear.set_weights([weights.kernel, weights.bias])
+    blended = layers.Add(name="wide_and_deep")([
+        layers.Rescaling(1.0 - hp.wide, name="deep_share")(net.core(inputs)),
+        layers.Rescaling(hp.wide, name="wide_share")(wide),
+    ])
+    core = keras.Model(inputs, blended, name="wide_and_conv1d_tagger")
+    tokens = keras.Input(shape=(hp.max_len,), dtype="string", name="tokens")
+    if body_ids is None:
+        model = keras.Model(tokens, core(net.lookup(tokens)), name="cooking_tagger_wide")
+    else:
+        body_tokens = keras.Input(shape=(hp.body_len,), dtype="string", name="body_tokens")
+        model = keras.Model([tokens, body_tokens], core([net.lookup(tokens), net.lookup(body_tokens)]),
+                            name="cooking_tagger_title_body_wide")
+    return Network(model, core, net.trainer, net.lookup)
+
+
 def lookup_of(model):
     """The StringLookup of a (loaded) tokens -> probabilities model."""
     return model.get_layer(LOOKUP_LAYER)
 
 
 def core_of(model):
-    """The token ids -> probabilities network inside a (loaded) tokens -> probabilities model."""
+    """The token ids -> probabilities network inside a (loaded) tokens -> probabilities model without a wide
+    branch (streamed and multi-worker training build none)."""
     return model.get_layer(CORE_MODEL)
 
 

@@ -230,8 +230,25 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
                 .batch(hp.batch_size))
     validation = Validation(ids(val_idx), columns.multi_hot((tag_lists[i] for i in val_idx), softmax),
                             [list(tag_lists[i]) for i in val_idx])
-    history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
-                  progress, should_stop)
+    pool = wide_fit = None
+    if hp.wide:
+        # The linear model fits in a thread while Keras trains (liblinear and TensorFlow's kernels both run
+        # outside the GIL), on the same training rows, so the validation rows stay unseen by both.
+        from tagger.model import wide
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-wide")
+        wide_fit = pool.submit(wide.fit, wide.wide_tokens([token_lists[i] for i in train_idx],
+                                                          [body_lists[i] for i in train_idx] if hp.body_len else None,
+                                                          hp),
+                               y_train, vocabulary, hp.wide_c)
+    try:
+        history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
+                      progress, should_stop)
+        if wide_fit is not None:
+            net = network.with_wide(net, wide_fit.result(), hp)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False)  # a stopped run doesn't wait for the linear model it no longer needs
 
     threshold = 0.5
     if len(validation):
