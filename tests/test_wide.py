@@ -1,6 +1,7 @@
-"""The wide branch (`tagger.model.wide`): the Keras layers compute what scikit-learn's TF-IDF + logistic
-regression computes on the same tokens, the saved model blends it with the Conv1D in the share its
-metadata records, and the paths that can't fit it say so."""
+"""The served network beside the Conv1D (`network.serving_network`): the wide branch's Keras layers compute
+what scikit-learn's TF-IDF + logistic regression computes on the same tokens, the saved model blends it with
+the Conv1D in the share its metadata records and then shifts each tag's logit by its rarity, and the paths
+that can't fit them say so."""
 
 from __future__ import annotations
 
@@ -75,49 +76,78 @@ def test_wide_weights_reproduce_the_fitted_logistic_regression(rows):
     assert not weights.kernel[:2].any() and not weights.idf[:2].any()
 
 
-def test_a_saved_wide_model_blends_the_conv1d_and_the_linear_model(tiny_body_model, rows):
-    """The served probabilities are (1 - wide) x the Conv1D's + wide x the linear branch's, after a save and
-    a load, and the branch is the same TF-IDF the vectorizer would compute."""
-    hp_rows, titles, bodies, _ = rows
+def _logit(p):
+    p = np.clip(p, 1e-7, 1 - 1e-7)
+    return np.log(p) - np.log1p(-p)
+
+
+def test_a_saved_model_blends_the_conv1d_and_the_linear_model_then_shifts_by_rarity(tiny_body_model, rows):
+    """The served probabilities are sigmoid(logit((1 - wide) x the Conv1D's + wide x the linear branch's) +
+    each tag's shift), after a save and a load, and the branch is the TF-IDF the vectorizer would compute."""
+    _, titles, bodies, _ = rows
     tagger = Tagger.load(tiny_body_model)
     hp = tagger.hparams
-    assert hp.wide == 0.5
+    assert (hp.wide, hp.rarity) == (0.5, 0.3)
     titles, bodies = titles[-40:], [b[:hp.body_len] for b in bodies[-40:]]
     served = tagger.predict_proba(titles, bodies)
-    blended = tagger.model.get_layer("wide_and_conv1d_tagger")
+    blended = tagger.model.get_layer(network.SERVED_MODEL)
     conv = blended.get_layer(network.CORE_MODEL)
     lookup = network.lookup_of(tagger.model)
     ids = [np.asarray(lookup(network.pad(titles, hp.max_len))), np.asarray(lookup(network.pad(bodies, hp.body_len)))]
     deep = np.asarray(conv(ids, training=False))
     idf = blended.get_layer("wide_tfidf").get_weights()[0]
     kernel, bias = blended.get_layer("wide_tags").get_weights()
+    shift = blended.get_layer("rarity_shift").get_weights()[0]
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=tagger.vocabulary)
     vectorizer.fit([tagger.vocabulary])  # then the idf is replaced by the model's own
     vectorizer.idf_ = idf[2:]
     x = vectorizer.transform(wide.wide_tokens(titles, bodies, hp)).toarray()
     linear = 1 / (1 + np.exp(-(x @ kernel[2:] + bias)))
+    expected = 1 / (1 + np.exp(-(_logit(0.5 * deep + 0.5 * linear) + shift)))
     known = served.any(axis=1)  # a question with no known word scores zeros by design
     assert known.sum() > 30
-    np.testing.assert_allclose(served[known], (0.5 * deep + 0.5 * linear)[known], atol=1e-5)
+    np.testing.assert_allclose(served[known], expected[known], atol=2e-5)
     assert np.abs(deep - linear).max() > 0.05  # two different models: the blend is not one of them
+    # The shift is centred and favours rare tags: the training data's most common tag is pushed down.
+    assert abs(shift.mean()) < 1e-5
+    assert shift[tagger.tags.index("baking")] < 0 < shift.max()
+
+
+def test_the_rarity_shift_takes_that_share_of_the_log_base_rate_out(rows):
+    """On a freshly built network: the shift is -rarity x (log prior - mean log prior), and it reorders a
+    common tag below a rare one whose probability was a little lower."""
+    hp = HParams(rarity=0.5, bag_dim=8, filters=8, embedding_dim=8)
+    net = network.build(["salt", "pepper"], 2, hp)
+    prior = np.array([0.4, 0.01])
+    served = network.serving_network(net, hp, tag_prior=prior)
+    shift = served.core.get_layer("rarity_shift").get_weights()[0]
+    log_prior = np.log(prior)
+    np.testing.assert_allclose(shift, -0.5 * (log_prior - log_prior.mean()), rtol=1e-6)
+    ids = np.asarray(net.lookup(network.pad([["salt"], ["pepper", "salt"]], hp.max_len)))
+    before, after = np.asarray(net.core(ids)), np.asarray(served.core(ids))
+    np.testing.assert_allclose(after, 1 / (1 + np.exp(-(_logit(before) + shift))), atol=1e-5)
+    assert network.serving_network(net, HParams(), tag_prior=prior) is net  # nothing to add: the Conv1D itself
 
 
 @pytest.mark.parametrize("bad", [{"wide": 1.0}, {"wide": -0.1}, {"wide": 0.5, "wide_c": 0},
-                                 {"wide": 0.5, "output": "softmax"}])
+                                 {"wide": 0.5, "output": "softmax"}, {"rarity": 1.5}, {"rarity": -0.2},
+                                 {"rarity": 0.3, "output": "softmax"}])
 def test_bad_wide_settings_are_refused_with_a_message(bad):
-    with pytest.raises(ValueError, match="wide"):
+    with pytest.raises(ValueError, match="wide|rarity"):
         HParams(**bad)
 
 
-def test_streamed_and_multi_worker_training_refuse_the_wide_branch(tmp_path):
+@pytest.mark.parametrize("extra", [{"wide": 0.5}, {"rarity": 0.3}])
+def test_streamed_and_multi_worker_training_refuse_what_is_fitted_in_memory(tmp_path, extra):
     from tagger.model import distributed, streaming
 
-    hp = HParams(wide=0.5)
+    hp = HParams(**extra)
     with pytest.raises(ValueError, match="fitted in memory"):
         streaming.train_stream(paths.DATA_FILE, CONFIG, hp, work_dir=tmp_path)
     with pytest.raises(ValueError, match="fitted in memory"):
         distributed.prepare(paths.DATA_FILE, CONFIG, hp, 2, tmp_path)
 
 
-def test_older_models_without_the_setting_load_with_no_wide_branch():
-    assert HParams.from_dict({"epochs": 3}).wide == 0.0
+def test_older_models_without_the_settings_load_with_neither():
+    hp = HParams.from_dict({"epochs": 3})
+    assert (hp.wide, hp.rarity) == (0.0, 0.0)

@@ -61,3 +61,23 @@ class TfidfVector(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="cooking_tagger")
+class LogitShift(keras.layers.Layer):
+    """Probabilities -> sigmoid(logit(p) + shift), one fixed shift per tag (`network.serving_network` sets it
+    to take part of each tag's log base rate out: logit adjustment)."""
+
+    def __init__(self, size: int, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def build(self, input_shape):
+        self.shift = self.add_weight(shape=(self.size,), initializer="zeros", trainable=False, name="shift")
+
+    def call(self, probabilities):
+        p = ops.clip(probabilities, 1e-7, 1.0 - 1e-7)
+        return ops.sigmoid(ops.log(p) - ops.log1p(-p) + self.shift)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}

@@ -52,6 +52,7 @@ OPTIMIZERS = ("lazy_adam", "adam")
 MAX_MEMBERS = 8
 LOOKUP_LAYER = "token_lookup"
 CORE_MODEL = "conv1d_tagger"
+SERVED_MODEL = "wide_and_conv1d_tagger"  # the Conv1D with its wide branch and rarity shift (`serving_network`)
 
 
 @dataclass
@@ -94,6 +95,8 @@ class HParams:
     # is the Conv1D's). `wide_c` is its inverse regularisation strength, scikit-learn's C.
     wide: float = 0.0
     wide_c: float = 10.0
+    # The rarity shift (`serving_network`): how much of each tag's log base rate leaves its logit (0: none).
+    rarity: float = 0.0
 
     def __post_init__(self):
         self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
@@ -127,8 +130,10 @@ class HParams:
             problems.append("dropout must be in [0, 1)")
         if not 0 <= self.wide < 1 or not self.wide_c > 0:
             problems.append("wide must be in [0, 1) and wide_c above 0")
-        if self.wide and self.output != "sigmoid":
-            problems.append("the wide branch (wide > 0) is for sigmoid outputs")
+        if (self.wide or self.rarity) and self.output != "sigmoid":
+            problems.append("the wide branch and the rarity shift are for sigmoid outputs")
+        if not 0 <= self.rarity <= 1:
+            problems.append("rarity must be in [0, 1]")
         if not 0 <= self.validation_split < 0.5:
             problems.append("validation_split must be in [0, 0.5)")
         if problems:
@@ -272,38 +277,55 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
     return Network(model, core, trainer, lookup)
 
 
-def with_wide(net: Network, weights, hp: HParams) -> Network:
-    """The trained network with its wide branch (`tagger.model.wide.WideWeights`) beside it: the served
-    probabilities are (1 - hp.wide) x the Conv1D's + hp.wide x the linear model's. The wide branch reads
-    the same token ids as the network (the title `bag_title_times` times in a title + body model, then
-    the body), so the one StringLookup still maps every word. `core` becomes the blended ids -> probabilities
-    model; `trainer` is the Conv1D's, unchanged."""
+def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.ndarray | None = None) -> Network:
+    """The trained Conv1D with what is fitted beside it, as the served model. `core` becomes the new ids ->
+    probabilities model; `trainer` stays the Conv1D's. Without a wide branch or a rarity shift, `net` itself.
+
+    - The wide branch (`hp.wide > 0`, `wide_weights`: `tagger.model.wide.WideWeights`): the probabilities are
+      (1 - hp.wide) x the Conv1D's + hp.wide x the linear model's. It reads the same token ids as the network
+      (the title `bag_title_times` times in a title + body model, then the body), so the one StringLookup
+      still maps every word.
+    - The rarity shift (`hp.rarity > 0`, `tag_prior`: each tag's share of the training questions): every
+      tag's logit gains -rarity x (log prior - the tags' mean log prior), so a rare tag rises and a common
+      one falls in the ranking (logit adjustment, as in long-tail classification). Both models rank common
+      tags too high: on validation rows cut from the training rows it lifted P@1 more than anything else.
+    """
+    if not ((hp.wide and wide_weights is not None) or (hp.rarity and tag_prior is not None)):
+        return net
     import keras
     from keras import layers
 
-    from tagger.model.layers import TfidfVector
+    from tagger.model.layers import LogitShift, TfidfVector
 
     ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
     body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
     inputs = ids if body_ids is None else [ids, body_ids]
-    wide_ids = ids if body_ids is None else layers.Concatenate(name="wide_ids")([ids] * hp.bag_title_times + [body_ids])
-    tfidf = TfidfVector(len(weights.idf), name="wide_tfidf")
-    linear = layers.Dense(len(weights.bias), activation="sigmoid", name="wide_tags")
-    wide = linear(tfidf(wide_ids))
-    tfidf.set_weights([weights.idf])
-    linear.set_weights([weights.kernel, weights.bias])
-    blended = layers.Add(name="wide_and_deep")([
-        layers.Rescaling(1.0 - hp.wide, name="deep_share")(net.core(inputs)),
-        layers.Rescaling(hp.wide, name="wide_share")(wide),
-    ])
-    core = keras.Model(inputs, blended, name="wide_and_conv1d_tagger")
+    scores = net.core(inputs)
+    fixed = []  # (layer, weights) set once the layers are built
+    if hp.wide and wide_weights is not None:
+        wide_ids = ids if body_ids is None else layers.Concatenate(name="wide_ids")(
+            [ids] * hp.bag_title_times + [body_ids])
+        tfidf = TfidfVector(len(wide_weights.idf), name="wide_tfidf")
+        linear = layers.Dense(len(wide_weights.bias), activation="sigmoid", name="wide_tags")
+        wide = linear(tfidf(wide_ids))
+        fixed += [(tfidf, [wide_weights.idf]), (linear, [wide_weights.kernel, wide_weights.bias])]
+        scores = layers.Add(name="wide_and_deep")([layers.Rescaling(1.0 - hp.wide, name="deep_share")(scores),
+                                                   layers.Rescaling(hp.wide, name="wide_share")(wide)])
+    if hp.rarity and tag_prior is not None:
+        log_prior = np.log(np.clip(np.asarray(tag_prior, np.float64), 1e-6, 1.0))
+        shift = LogitShift(len(log_prior), name="rarity_shift")
+        scores = shift(scores)
+        fixed.append((shift, [(-hp.rarity * (log_prior - log_prior.mean())).astype(np.float32)]))
+    for layer, weights in fixed:
+        layer.set_weights(weights)
+    core = keras.Model(inputs, scores, name=SERVED_MODEL)
     tokens = keras.Input(shape=(hp.max_len,), dtype="string", name="tokens")
     if body_ids is None:
-        model = keras.Model(tokens, core(net.lookup(tokens)), name="cooking_tagger_wide")
+        model = keras.Model(tokens, core(net.lookup(tokens)), name="cooking_tagger_served")
     else:
         body_tokens = keras.Input(shape=(hp.body_len,), dtype="string", name="body_tokens")
         model = keras.Model([tokens, body_tokens], core([net.lookup(tokens), net.lookup(body_tokens)]),
-                            name="cooking_tagger_title_body_wide")
+                            name="cooking_tagger_title_body_served")
     return Network(model, core, net.trainer, net.lookup)
 
 

@@ -244,8 +244,8 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
     try:
         history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
                       progress, should_stop)
-        if wide_fit is not None:
-            net = network.with_wide(net, wide_fit.result(), hp)
+        net = network.serving_network(net, hp, wide_fit.result() if wide_fit is not None else None,
+                                      tag_prior=(y_train > 0).mean(axis=0))
     finally:
         if pool is not None:
             pool.shutdown(wait=False)  # a stopped run doesn't wait for the linear model it no longer needs

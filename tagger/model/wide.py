@@ -1,6 +1,6 @@
 """The wide branch of a wide-and-deep tagger: TF-IDF + one-vs-rest logistic regression (scikit-learn), fitted
 on the network's own training rows over the network's own vocabulary, then copied into the Keras graph
-(`network.with_wide`), so the saved model file scores both and blends them.
+(`network.serving_network`), so the saved model file scores both and blends them.
 
 Why: the Conv1D and the linear model make different mistakes. On validation rows cut from the training rows
 (title + body, 2 seeds) their average ranked clearly better than either alone: R@5 0.700 (Conv1D) and 0.709
