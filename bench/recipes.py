@@ -34,7 +34,9 @@ class Recipe:
 
 def _label(hp: HParams, network: str = "Conv1D") -> str:
     members = f"{hp.members} members" if hp.members > 1 else "single network"
-    return f"{network}, {members}, {hp.output}"
+    extras = ([f"TF-IDF + LR branch {hp.wide:g}"] if hp.wide else []) + (
+        [f"rarity shift {hp.rarity:g}"] if hp.rarity else [])
+    return ", ".join([f"{network}, {members}, {hp.output}"] + extras)
 
 
 def _shipped(models_root: Path | None):

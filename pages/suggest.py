@@ -146,7 +146,7 @@ def show_suggestions(session_tagger) -> None:
         else:
             st.info(f"No tag reaches the threshold of {threshold:.2f}; the best guesses are in the chart.")
         st.altair_chart(probability_chart(ranked, threshold), width="stretch")
-        st.caption("Bars: the model's probability for each of the top tags. Red line: the decision threshold.")
+        st.caption(bodies.chart_caption(tagger.hparams))
     with right:
         st.subheader("What the model saw")
         st.html(highlighted_title(views))

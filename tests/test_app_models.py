@@ -1,5 +1,6 @@
 """Models page: the registry table, activate and delete, and per-tag quality."""
 
+from tagger.model.predictor import read_metadata
 from tagger.text.tokens import TokenConfig
 from tests.app_helpers import TINY, shown
 
@@ -30,6 +31,12 @@ def test_table_lists_every_model_with_status_and_metrics(open_app, scratch_regis
         assert "shipped" in status[name]
     assert status[TINY] == "saved"
     assert {"data slice", "tokens", "P@1", "P@5", "R@5", "micro-F1", "created"} <= set(table.columns)
+    # What a model's probabilities are made of is in its row: members, a wide branch, a rarity shift.
+    for name, label in zip(table.name, table.hyperparameters, strict=True):
+        hp = read_metadata(scratch_registry.path(name))["hparams"]
+        assert ("TF-IDF + LR branch" in label) == bool(hp.get("wide")), name
+        assert ("rarity shift" in label) == bool(hp.get("rarity")), name
+        assert (f"{hp.get('members')} members" in label) == (hp.get("members", 1) > 1), name
 
 
 def test_shipped_models_cannot_be_deleted(open_app, scratch_registry):

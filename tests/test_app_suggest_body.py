@@ -41,6 +41,7 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
     clean(at)
     assert not [i.value for i in at.info if reader in shown(i.value)]  # no body: the session's model
     assert badges(at) == [t for t, _ in body_registry.load(session_model).suggest(TITLE, 5)]
+    assert not [c for c in at.caption if "rarity" in c.value]  # a plain Conv1D's bars are its probabilities
 
     ask(at, TITLE, BODY)
     clean(at)
@@ -54,6 +55,10 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
     assert title_words[title_words.kept]["model sees"].tolist() == body_model.tokens(TITLE)
     assert body_words[body_words.kept]["model sees"].tolist() == body_model.body_tokens(BODY)
     assert "secret_code" not in " ".join(body_words.word) and "sourdough" in body_words.word.tolist()
+    # The bars' caption says what the body model's probabilities are made of (the tiny and the shipped one
+    # both have a wide branch and a rarity shift); the title-only model's says nothing of the kind.
+    captions = [shown(c.value) for c in at.caption if c.value.startswith("Bars:")]
+    assert captions and "TF-IDF + logistic regression" in captions[0] and "rarity" in captions[0]
     # The "why" charts explain the tags from title and body words.
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2

@@ -36,26 +36,30 @@ def _vocabulary(titles, bodies, hp):
     return network.vocabulary_with_body(titles, bodies, 1500, 2)
 
 
-def test_tfidf_layer_matches_scikit_learns_vectorizer(rows):
-    from tagger.model.layers import TfidfVector
+def test_tfidf_layer_computes_scikit_learns_tfidf_times_the_kernel(rows):
+    from tagger.model.layers import TfidfLinear
 
     hp, titles, bodies, _ = rows
     vocabulary = _vocabulary(titles, bodies, hp)
     text = wide.wide_tokens(titles, bodies, hp)
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=vocabulary).fit(text)
     # Repeated words (the title counts twice), unknown words and an empty question are all in here.
-    text += [["zzz-never-seen"], []]
-    expected = vectorizer.transform(text).toarray()
+    text += [["zzz-never-seen"], [], ["salt", "salt", "salt", "pepper"]]
+    expected_tfidf = vectorizer.transform(text).toarray()
+    rng = np.random.default_rng(0)
+    kernel = rng.normal(size=(len(vocabulary) + 2, 7)).astype(np.float32)
+    kernel[:2] = 100.0  # padding and unknown rows must not count, whatever they hold
+    bias = rng.normal(size=7).astype(np.float32)
     lookup = network.build(vocabulary, 3, hp).lookup
     ids = np.asarray(lookup(network.pad(text, max(len(t) for t in text))))
-    layer = TfidfVector(len(vocabulary) + 2)
+    layer = TfidfLinear(len(vocabulary) + 2, 7)
     layer.build(ids.shape)
-    layer.set_weights([np.concatenate([[0.0, 0.0], vectorizer.idf_]).astype(np.float32)])
+    layer.set_weights([np.concatenate([[0.0, 0.0], vectorizer.idf_]).astype(np.float32), kernel, bias])
     got = np.asarray(layer(ids))
-    assert got.shape == (len(text), len(vocabulary) + 2)
-    assert not got[:, :2].any()  # padding and unknown words count for nothing
-    np.testing.assert_allclose(got[:, 2:], expected, atol=1e-5)
-    assert not got[-1].any() and not got[-2].any()
+    assert got.shape == (len(text), 7)
+    np.testing.assert_allclose(got, expected_tfidf @ kernel[2:] + bias, atol=1e-4)
+    np.testing.assert_allclose(got[-2], bias, atol=1e-6)  # an empty question: the bias alone
+    np.testing.assert_allclose(got[-3], bias, atol=1e-6)  # only unknown words: the same
 
 
 def test_wide_weights_reproduce_the_fitted_logistic_regression(rows):
@@ -95,8 +99,7 @@ def test_a_saved_model_blends_the_conv1d_and_the_linear_model_then_shifts_by_rar
     lookup = network.lookup_of(tagger.model)
     ids = [np.asarray(lookup(network.pad(titles, hp.max_len))), np.asarray(lookup(network.pad(bodies, hp.body_len)))]
     deep = np.asarray(conv(ids, training=False))
-    idf = blended.get_layer("wide_tfidf").get_weights()[0]
-    kernel, bias = blended.get_layer("wide_tags").get_weights()
+    idf, kernel, bias = blended.get_layer("wide_tfidf_lr").get_weights()
     shift = blended.get_layer("rarity_shift").get_weights()[0]
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=tagger.vocabulary)
     vectorizer.fit([tagger.vocabulary])  # then the idf is replaced by the model's own

@@ -15,7 +15,7 @@ from tagger.model.network import HParams
 from tagger.store.registry import Registry
 from tagger.text.clean import MAX_BODY_CHARS
 
-__all__ = ["MAX_BODY_CHARS", "Choice", "reads_body", "body_models", "choose", "word_rows"]
+__all__ = ["MAX_BODY_CHARS", "Choice", "reads_body", "body_models", "choose", "word_rows", "chart_caption"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,19 @@ def choose(registry: Registry, session_model: str, has_body: bool) -> Choice:
                             f"{session_model}.", switched=True)
     return Choice(session_model, f"{session_model} reads titles only and no model here reads bodies: the body is "
                                  "ignored.", body_ignored=True)
+
+
+def chart_caption(hp: HParams) -> str:
+    """What the Suggest page's bars show for a model: its probabilities, and what they are made of when more
+    than one Conv1D speaks (a visitor comparing two models' numbers should know)."""
+    parts = []
+    if hp.wide:
+        parts.append(f"{1 - hp.wide:.0%} the Conv1D's and {hp.wide:.0%} a TF-IDF + logistic regression's")
+    if hp.rarity:
+        parts.append(f"shifted by tag rarity ({hp.rarity:g} of each tag's log base rate taken out of its logit, so "
+                     "rarer tags score higher and common ones lower)")
+    made_of = f" Its probabilities are {', then '.join(parts)}." if parts else ""
+    return f"Bars: the model's probability for each of the top tags. Red line: the decision threshold.{made_of}"
 
 
 def word_rows(views, part: str) -> list[dict]:

@@ -23,8 +23,15 @@ def _hparams_label(hp: dict) -> str:
     except (TypeError, ValueError):
         return "unreadable"
     kernels = ",".join(str(k) for k in h.kernel_sizes)
-    return (f"{h.output}, {h.epochs} epochs, emb {h.embedding_dim}, {h.filters} filters × [{kernels}], "
-            f"dropout {h.dropout:g}, batch {h.batch_size}")
+    label = (f"{h.output}, {h.epochs} epochs, emb {h.embedding_dim}, {h.filters} filters × [{kernels}], "
+             f"dropout {h.dropout:g}, batch {h.batch_size}")
+    # What the served probabilities are made of beyond one Conv1D: a visitor comparing models should see it.
+    extras = [f"{h.members} members"] if h.members > 1 else []
+    if h.wide:
+        extras.append(f"TF-IDF + LR branch {h.wide:g} of the output")
+    if h.rarity:
+        extras.append(f"rarity shift {h.rarity:g}")
+    return ", ".join([label] + extras)
 
 
 def slice_label(meta: dict) -> str:

@@ -295,7 +295,7 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     import keras
     from keras import layers
 
-    from tagger.model.layers import LogitShift, TfidfVector
+    from tagger.model.layers import LogitShift, TfidfLinear
 
     ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
     body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
@@ -305,10 +305,9 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     if hp.wide and wide_weights is not None:
         wide_ids = ids if body_ids is None else layers.Concatenate(name="wide_ids")(
             [ids] * hp.bag_title_times + [body_ids])
-        tfidf = TfidfVector(len(wide_weights.idf), name="wide_tfidf")
-        linear = layers.Dense(len(wide_weights.bias), activation="sigmoid", name="wide_tags")
-        wide = linear(tfidf(wide_ids))
-        fixed += [(tfidf, [wide_weights.idf]), (linear, [wide_weights.kernel, wide_weights.bias])]
+        linear = TfidfLinear(len(wide_weights.idf), len(wide_weights.bias), name="wide_tfidf_lr")
+        wide = layers.Activation("sigmoid", name="wide_tags")(linear(wide_ids))
+        fixed.append((linear, [wide_weights.idf, wide_weights.kernel, wide_weights.bias]))
         scores = layers.Add(name="wide_and_deep")([layers.Rescaling(1.0 - hp.wide, name="deep_share")(scores),
                                                    layers.Rescaling(hp.wide, name="wide_share")(wide)])
     if hp.rarity and tag_prior is not None:
