@@ -35,6 +35,7 @@ class Recipe:
 def _label(hp: HParams, network: str = "Conv1D") -> str:
     members = f"{hp.members} members" if hp.members > 1 else "single network"
     extras = ([f"TF-IDF + LR branch {hp.wide:g}"] if hp.wide else []) + (
+        [f"{hp.knn_k} nearest questions {hp.knn:g}"] if hp.knn else []) + (
         [f"rarity shift {hp.rarity:g}"] if hp.rarity else [])
     return ", ".join([f"{network}, {members}, {hp.output}"] + extras)
 

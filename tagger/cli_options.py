@@ -12,7 +12,7 @@ from tagger.core import paths
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
               "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times", "bag_weights",
-              "wide", "wide_c", "rarity")
+              "wide", "wide_c", "knn", "knn_k", "rarity")
 
 
 def add_train_arguments(t: argparse.ArgumentParser) -> None:
@@ -54,6 +54,11 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
                    help="the share of the output given to a TF-IDF + logistic regression branch fitted on the same "
                         "rows and tokens (0: none, the default; in-memory training only)")
     t.add_argument("--wide-c", type=float, help="with --wide: the logistic regression's C (default 10)")
+    t.add_argument("--knn", type=float,
+                   help="the share of the output given to the votes of the training questions nearest by TF-IDF "
+                        "cosine (0: none, the default; with --wide, the two shares stay below 1; in-memory "
+                        "training only)")
+    t.add_argument("--knn-k", type=int, help="with --knn: how many nearest questions vote (default 100)")
     t.add_argument("--rarity", type=float,
                    help="take this share of each tag's log base rate out of its logit, so rarer tags rank higher "
                         "(0: none, the default; 0 to 1)")

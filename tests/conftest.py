@@ -65,6 +65,21 @@ def questions():
 
 
 @pytest.fixture(scope="session")
+def body_rows():
+    """The first 600 real questions with their bodies, as a title + body model reads them (all words, the
+    first 24 body tokens): (hparams, titles' tokens, bodies' tokens, tags)."""
+    from tagger.core import paths
+    from tagger.data import loaders
+    from tagger.model.network import HParams
+    from tagger.text import cache, tokens as tok
+
+    df = loaders.load_questions(paths.POSTS_FILE, limit=600)
+    hp, config = HParams(body_len=24, max_len=16), tok.TokenConfig(pos_tags=None)
+    return (hp, cache.tokens_many(df.title.tolist(), config),
+            cache.body_tokens_many(df.body.tolist(), config, hp.body_len), df.tags.tolist())
+
+
+@pytest.fixture(scope="session")
 def small_model(tmp_path_factory) -> Path:
     """A small real model (400 questions, 1 epoch) for the registry tests to copy, trained once."""
     from tests.core_fixtures import train_small
@@ -141,7 +156,7 @@ TINY_BODY = "tiny-title-body"
 @pytest.fixture(scope="session")
 def tiny_body_model(tmp_path_factory) -> Path:
     """A small title + body model (the first 1,500 questions with their bodies, 2 epochs), trained once, with
-    a wide branch and a rarity shift like the shipped one."""
+    a wide branch, a neighbours branch and a rarity shift like the shipped one."""
     from tagger.core import paths
     from tagger.data import loaders
     from tagger.model.network import HParams
@@ -150,8 +165,8 @@ def tiny_body_model(tmp_path_factory) -> Path:
 
     rows = loaders.load_questions(paths.POSTS_FILE, limit=1500)
     config = tok.TokenConfig(pos_tags=None)
-    hp = HParams(epochs=2, filters=32, embedding_dim=32, bag_dim=32, body_len=32, body_filters=16, wide=0.5,
-                 rarity=0.3)
+    hp = HParams(epochs=2, filters=32, embedding_dim=32, bag_dim=32, body_len=32, body_filters=16, wide=0.4,
+                 knn=0.3, knn_k=20, rarity=0.3)
     tagger = train_tagger(cache.tokens_many(rows.title.tolist(), config), rows.tags.tolist(), config, hp,
                           body_lists=cache.body_tokens_many(rows.body.tolist(), config, hp.body_len),
                           body_config=config, data_info={"source": "cooking-posts.csv (first 1,500)"})

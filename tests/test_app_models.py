@@ -36,6 +36,7 @@ def test_table_lists_every_model_with_status_and_metrics(open_app, scratch_regis
         hp = read_metadata(scratch_registry.path(name))["hparams"]
         assert ("TF-IDF + LR branch" in label) == bool(hp.get("wide")), name
         assert ("rarity shift" in label) == bool(hp.get("rarity")), name
+        assert ("nearest questions" in label) == bool(hp.get("knn")), name
         assert (f"{hp.get('members')} members" in label) == (hp.get("members", 1) > 1), name
 
 

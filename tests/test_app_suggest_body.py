@@ -56,9 +56,11 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
     assert body_words[body_words.kept]["model sees"].tolist() == body_model.body_tokens(BODY)
     assert "secret_code" not in " ".join(body_words.word) and "sourdough" in body_words.word.tolist()
     # The bars' caption says what the body model's probabilities are made of (the tiny and the shipped one
-    # both have a wide branch and a rarity shift); the title-only model's says nothing of the kind.
+    # both have a wide branch, a neighbours branch and a rarity shift); the title-only model's says nothing of
+    # the kind.
     captions = [shown(c.value) for c in at.caption if c.value.startswith("Bars:")]
     assert captions and "TF-IDF + logistic regression" in captions[0] and "rarity" in captions[0]
+    assert f"{body_model.hparams.knn:.0%} the votes of the {body_model.hparams.knn_k} training questions" in captions[0]
     # The "why" charts explain the tags from title and body words.
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2

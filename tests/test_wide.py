@@ -1,7 +1,7 @@
 """The served network beside the Conv1D (`network.serving_network`): the wide branch's Keras layers compute
-what scikit-learn's TF-IDF + logistic regression computes on the same tokens, the saved model blends it with
-the Conv1D in the share its metadata records and then shifts each tag's logit by its rarity, and the paths
-that can't fit them say so."""
+what scikit-learn's TF-IDF + logistic regression computes on the same tokens, the rarity shift moves each
+tag's logit by its base rate, and the paths that can't fit them say so. The saved model's whole blend is
+checked in test_neighbours.py."""
 
 from __future__ import annotations
 
@@ -12,24 +12,17 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from tagger.core import paths
-from tagger.data import loaders
 from tagger.model import network, wide
 from tagger.model.network import HParams
-from tagger.model.predictor import Tagger
 from tagger.scoring.labels import TagColumns
-from tagger.text import cache, tokens as tok
+from tagger.text import tokens as tok
 
 CONFIG = tok.TokenConfig(pos_tags=None)
 
 
 @pytest.fixture(scope="module")
-def rows():
-    """Real questions with their bodies: tokens the way a title + body model reads them."""
-    df = loaders.load_questions(paths.POSTS_FILE, limit=600)
-    hp = HParams(body_len=24, max_len=16)
-    titles = cache.tokens_many(df.title.tolist(), CONFIG)
-    bodies = cache.body_tokens_many(df.body.tolist(), CONFIG, hp.body_len)
-    return hp, titles, bodies, df.tags.tolist()
+def rows(body_rows):
+    return body_rows
 
 
 def _vocabulary(titles, bodies, hp):
@@ -85,37 +78,6 @@ def _logit(p):
     return np.log(p) - np.log1p(-p)
 
 
-def test_a_saved_model_blends_the_conv1d_and_the_linear_model_then_shifts_by_rarity(tiny_body_model, rows):
-    """The served probabilities are sigmoid(logit((1 - wide) x the Conv1D's + wide x the linear branch's) +
-    each tag's shift), after a save and a load, and the branch is the TF-IDF the vectorizer would compute."""
-    _, titles, bodies, _ = rows
-    tagger = Tagger.load(tiny_body_model)
-    hp = tagger.hparams
-    assert (hp.wide, hp.rarity) == (0.5, 0.3)
-    titles, bodies = titles[-40:], [b[:hp.body_len] for b in bodies[-40:]]
-    served = tagger.predict_proba(titles, bodies)
-    blended = tagger.model.get_layer(network.SERVED_MODEL)
-    conv = blended.get_layer(network.CORE_MODEL)
-    lookup = network.lookup_of(tagger.model)
-    ids = [np.asarray(lookup(network.pad(titles, hp.max_len))), np.asarray(lookup(network.pad(bodies, hp.body_len)))]
-    deep = np.asarray(conv(ids, training=False))
-    idf, kernel, bias = blended.get_layer("wide_tfidf_lr").get_weights()
-    shift = blended.get_layer("rarity_shift").get_weights()[0]
-    vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=tagger.vocabulary)
-    vectorizer.fit([tagger.vocabulary])  # then the idf is replaced by the model's own
-    vectorizer.idf_ = idf[2:]
-    x = vectorizer.transform(wide.wide_tokens(titles, bodies, hp)).toarray()
-    linear = 1 / (1 + np.exp(-(x @ kernel[2:] + bias)))
-    expected = 1 / (1 + np.exp(-(_logit(0.5 * deep + 0.5 * linear) + shift)))
-    known = served.any(axis=1)  # a question with no known word scores zeros by design
-    assert known.sum() > 30
-    np.testing.assert_allclose(served[known], expected[known], atol=2e-5)
-    assert np.abs(deep - linear).max() > 0.05  # two different models: the blend is not one of them
-    # The shift is centred and favours rare tags: the training data's most common tag is pushed down.
-    assert abs(shift.mean()) < 1e-5
-    assert shift[tagger.tags.index("baking")] < 0 < shift.max()
-
-
 def test_the_rarity_shift_takes_that_share_of_the_log_base_rate_out(rows):
     """On a freshly built network: the shift is -rarity x (log prior - mean log prior), and it reorders a
     common tag below a rare one whose probability was a little lower."""
@@ -134,13 +96,14 @@ def test_the_rarity_shift_takes_that_share_of_the_log_base_rate_out(rows):
 
 @pytest.mark.parametrize("bad", [{"wide": 1.0}, {"wide": -0.1}, {"wide": 0.5, "wide_c": 0},
                                  {"wide": 0.5, "output": "softmax"}, {"rarity": 1.5}, {"rarity": -0.2},
-                                 {"rarity": 0.3, "output": "softmax"}])
+                                 {"rarity": 0.3, "output": "softmax"}, {"knn": 1.0}, {"knn": 0.3, "knn_k": 0},
+                                 {"wide": 0.6, "knn": 0.4}, {"knn": 0.3, "output": "softmax"}])
 def test_bad_wide_settings_are_refused_with_a_message(bad):
-    with pytest.raises(ValueError, match="wide|rarity"):
+    with pytest.raises(ValueError, match="wide|rarity|knn|neighbours"):
         HParams(**bad)
 
 
-@pytest.mark.parametrize("extra", [{"wide": 0.5}, {"rarity": 0.3}])
+@pytest.mark.parametrize("extra", [{"wide": 0.5}, {"knn": 0.3}, {"rarity": 0.3}])
 def test_streamed_and_multi_worker_training_refuse_what_is_fitted_in_memory(tmp_path, extra):
     from tagger.model import distributed, streaming
 
@@ -153,4 +116,4 @@ def test_streamed_and_multi_worker_training_refuse_what_is_fitted_in_memory(tmp_
 
 def test_older_models_without_the_settings_load_with_neither():
     hp = HParams.from_dict({"epochs": 3})
-    assert (hp.wide, hp.rarity) == (0.0, 0.0)
+    assert (hp.wide, hp.knn, hp.rarity) == (0.0, 0.0, 0.0)

@@ -67,8 +67,13 @@ def chart_caption(hp: HParams) -> str:
     """What the Suggest page's bars show for a model: its probabilities, and what they are made of when more
     than one Conv1D speaks (a visitor comparing two models' numbers should know)."""
     parts = []
-    if hp.wide:
-        parts.append(f"{1 - hp.wide:.0%} the Conv1D's and {hp.wide:.0%} a TF-IDF + logistic regression's")
+    if hp.wide or hp.knn:
+        mix = [f"{1 - hp.wide - hp.knn:.0%} the Conv1D's"]
+        if hp.wide:
+            mix.append(f"{hp.wide:.0%} a TF-IDF + logistic regression's")
+        if hp.knn:
+            mix.append(f"{hp.knn:.0%} the votes of the {hp.knn_k} training questions with the most similar words")
+        parts.append(", ".join(mix[:-1]) + " and " + mix[-1])
     if hp.rarity:
         parts.append(f"shifted by tag rarity ({hp.rarity:g} of each tag's log base rate taken out of its logit, so "
                      "rarer tags score higher and common ones lower)")

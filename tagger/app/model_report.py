@@ -29,6 +29,8 @@ def _hparams_label(hp: dict) -> str:
     extras = [f"{h.members} members"] if h.members > 1 else []
     if h.wide:
         extras.append(f"TF-IDF + LR branch {h.wide:g} of the output")
+    if h.knn:
+        extras.append(f"{h.knn_k} nearest questions {h.knn:g} of the output")
     if h.rarity:
         extras.append(f"rarity shift {h.rarity:g}")
     return ", ".join([label] + extras)

@@ -82,9 +82,9 @@ def prepare(path, config: tok.TokenConfig, hp: HParams, workers: int, work_dir, 
             max_steps: int | None = None, processes: int | None = None,
             say: Callable[[str], None] = lambda msg: None) -> Prepared:
     """Part 1: the spool, the vocabulary and tags, the shard files and the job file, in `work_dir`."""
-    if hp.wide or hp.rarity:
-        raise ValueError("the wide branch and the rarity shift are fitted in memory: multi-worker training "
-                         "builds the Conv1D only")
+    if hp.fitted_beside:
+        raise ValueError("the wide and neighbours branches and the rarity shift are fitted in memory: "
+                         "multi-worker training builds the Conv1D only")
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     spool = streaming.spool_tokens(path, config, work_dir, limit, lambda n: say(f"tagged {n} questions"),

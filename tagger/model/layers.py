@@ -34,6 +34,18 @@ class MaskedMean(keras.layers.Layer):
         return (vectors[0], vectors[2])
 
 
+def tfidf_shares(ids, idf, dtype):
+    """Token ids [batch, len] -> each position's share of the L2-normalised TF-IDF vector that scikit-learn's
+    `TfidfVectorizer(sublinear_tf=True)` computes for the question: (1 + log count) x idf over its distinct
+    tokens, a token seen n times split into n equal shares, so summing a question's shares by token id gives
+    the vector."""
+    # How often each position's token occurs in its question (padding too: its idf is 0 anyway).
+    count = ops.sum(ops.cast(ops.equal(ids[:, :, None], ids[:, None, :]), dtype), axis=-1)
+    value = (1.0 + ops.log(count)) * ops.take(idf, ids)  # the token's TF-IDF value, at each of its positions
+    norm = ops.sqrt(ops.sum(value * value / count, axis=-1, keepdims=True))  # over distinct tokens
+    return value / count / ops.maximum(norm, 1e-12)
+
+
 @keras.saving.register_keras_serializable(package="cooking_tagger")
 class TfidfLinear(keras.layers.Layer):
     """Token ids [batch, len] -> a linear model's tag logits [batch, tags] over the TF-IDF vector that
@@ -64,11 +76,7 @@ class TfidfLinear(keras.layers.Layer):
         import tensorflow as tf
 
         ids = ops.cast(ids, "int32")
-        # How often each position's token occurs in its question (padding too: its idf is 0 anyway).
-        count = ops.sum(ops.cast(ops.equal(ids[:, :, None], ids[:, None, :]), self.compute_dtype), axis=-1)
-        value = (1.0 + ops.log(count)) * ops.take(self.idf, ids)  # the token's TF-IDF value, at each of its positions
-        norm = ops.sqrt(ops.sum(value * value / count, axis=-1, keepdims=True))  # over distinct tokens
-        weight = value / count / ops.maximum(norm, 1e-12)  # a token seen n times: n shares that add up to it
+        weight = tfidf_shares(ids, self.idf, self.compute_dtype)
         batch, length = ops.shape(ids)[0], ops.shape(ids)[1]
         rows = ops.repeat(ops.arange(batch), length)
         terms = tf.sparse.SparseTensor(ops.cast(ops.stack([rows, ops.reshape(ids, [-1])], axis=1), "int64"),
@@ -101,3 +109,62 @@ class LogitShift(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(package="cooking_tagger")
+class TfidfNeighbours(keras.layers.Layer):
+    """Token ids [batch, len] -> each tag's share of the votes of the `k` training questions nearest this one
+    by the cosine of their TF-IDF vectors ([batch, tags], in [0, 1]; all zeros for a question with no known
+    token). A neighbour votes for its tags with its similarity to the power `power` (`tagger.model.neighbours`).
+
+    The weights are fixed (`neighbours.NeighbourWeights`): the idf, and two sparse matrices kept as their
+    coordinates and values, the training questions' TF-IDF rows ([questions, ids]) and their tags ([tags,
+    questions]). Sparse because the dense rows would take 12,400 x 8,002 floats (~400 MB); as coordinates
+    they take ~10 MB, and one sparse product scores a question against all of them.
+    """
+
+    def __init__(self, vocabulary_size: int, tags: int, questions: int, entries: int, tag_entries: int,
+                 k: int, power: float = 2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary_size, self.tags, self.questions = int(vocabulary_size), int(tags), int(questions)
+        self.entries, self.tag_entries, self.k, self.power = int(entries), int(tag_entries), int(k), float(power)
+
+    def build(self, input_shape):
+        def fixed(name, shape, dtype="float32"):
+            return self.add_weight(shape=shape, initializer="zeros", trainable=False, dtype=dtype, name=name)
+
+        self.idf = fixed("idf", (self.vocabulary_size,))
+        self.row_indices = fixed("row_indices", (self.entries, 2), "int64")
+        self.row_values = fixed("row_values", (self.entries,))
+        self.tag_indices = fixed("tag_indices", (self.tag_entries, 2), "int64")
+
+    def call(self, ids):
+        import tensorflow as tf
+
+        ids = ops.cast(ids, "int32")
+        weight = tfidf_shares(ids, self.idf, self.compute_dtype)
+        batch, length = ops.shape(ids)[0], ops.shape(ids)[1]
+        # The questions' TF-IDF vectors as columns [ids, batch]: scatter_nd adds up a token's shares.
+        where = ops.stack([ops.reshape(ids, [-1]), ops.repeat(ops.arange(batch), length)], axis=1)
+        queries = tf.scatter_nd(where, ops.reshape(weight, [-1]), ops.stack([self.vocabulary_size, batch]))
+        rows = tf.sparse.SparseTensor(ops.convert_to_tensor(self.row_indices), ops.convert_to_tensor(self.row_values),
+                                      [self.questions, self.vocabulary_size])
+        similarity = ops.transpose(tf.sparse.sparse_dense_matmul(rows, queries))  # [batch, questions]: cosines
+        nearest, which = tf.math.top_k(similarity, k=min(self.k, self.questions))
+        votes = ops.power(ops.maximum(nearest, 0.0), self.power)
+        k = ops.shape(which)[1]
+        # Each neighbour's vote in a [questions, batch] matrix, then summed per tag by the tags matrix.
+        where = ops.stack([ops.reshape(which, [-1]), ops.repeat(ops.arange(batch), k)], axis=1)
+        ballot = tf.scatter_nd(where, ops.reshape(votes, [-1]), ops.stack([self.questions, batch]))
+        tags = tf.sparse.SparseTensor(ops.convert_to_tensor(self.tag_indices), tf.ones([self.tag_entries]),
+                                      [self.tags, self.questions])
+        per_tag = ops.transpose(tf.sparse.sparse_dense_matmul(tags, ballot))  # [batch, tags]
+        return per_tag / ops.maximum(ops.sum(votes, axis=1, keepdims=True), 1e-12)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.tags)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size, "tags": self.tags,
+                "questions": self.questions, "entries": self.entries, "tag_entries": self.tag_entries,
+                "k": self.k, "power": self.power}

@@ -95,6 +95,10 @@ class HParams:
     # is the Conv1D's). `wide_c` is its inverse regularisation strength, scikit-learn's C.
     wide: float = 0.0
     wide_c: float = 10.0
+    # The neighbours branch (`tagger.model.neighbours`): the tags of the `knn_k` training questions nearest
+    # by TF-IDF cosine, whose votes make up this share of the output (0: none; wide + knn must stay below 1).
+    knn: float = 0.0
+    knn_k: int = 100
     # The rarity shift (`serving_network`): how much of each tag's log base rate leaves its logit (0: none).
     rarity: float = 0.0
 
@@ -130,8 +134,12 @@ class HParams:
             problems.append("dropout must be in [0, 1)")
         if not 0 <= self.wide < 1 or not self.wide_c > 0:
             problems.append("wide must be in [0, 1) and wide_c above 0")
-        if (self.wide or self.rarity) and self.output != "sigmoid":
-            problems.append("the wide branch and the rarity shift are for sigmoid outputs")
+        if not 0 <= self.knn < 1 or not 1 <= int(self.knn_k) <= 1000:
+            problems.append("knn must be in [0, 1) and knn_k between 1 and 1000")
+        if self.wide + self.knn >= 1:
+            problems.append("wide + knn must stay below 1: the rest of the output is the Conv1D's")
+        if self.fitted_beside and self.output != "sigmoid":
+            problems.append("the wide and neighbours branches and the rarity shift are for sigmoid outputs")
         if not 0 <= self.rarity <= 1:
             problems.append("rarity must be in [0, 1]")
         if not 0 <= self.validation_split < 0.5:
@@ -152,6 +160,12 @@ class HParams:
         legacy = {"bag_dim": 0, "optimizer": "adam", "ensemble_loss": "each", "label_smoothing": 0.0,
                   "bag_weights": False}
         return cls(**{**{k: v for k, v in legacy.items() if k not in d}, **known})
+
+    @property
+    def fitted_beside(self) -> bool:
+        """Whether the served model has parts fitted beside the Conv1D (`serving_network`): in memory, on
+        the rows Keras trains on."""
+        return bool(self.wide or self.knn or self.rarity)
 
     @property
     def loss_outputs(self) -> int:
@@ -277,40 +291,58 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
     return Network(model, core, trainer, lookup)
 
 
-def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.ndarray | None = None) -> Network:
+def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.ndarray | None = None,
+                    neighbour_weights=None) -> Network:
     """The trained Conv1D with what is fitted beside it, as the served model. `core` becomes the new ids ->
-    probabilities model; `trainer` stays the Conv1D's. Without a wide branch or a rarity shift, `net` itself.
+    probabilities model; `trainer` stays the Conv1D's. With nothing beside it, `net` itself.
 
-    - The wide branch (`hp.wide > 0`, `wide_weights`: `tagger.model.wide.WideWeights`): the probabilities are
-      (1 - hp.wide) x the Conv1D's + hp.wide x the linear model's. It reads the same token ids as the network
-      (the title `bag_title_times` times in a title + body model, then the body), so the one StringLookup
-      still maps every word.
+    - The wide branch (`hp.wide > 0`, `wide_weights`: `tagger.model.wide.WideWeights`) and the neighbours
+      branch (`hp.knn > 0`, `neighbour_weights`: `tagger.model.neighbours.NeighbourWeights`): the
+      probabilities are (1 - hp.wide - hp.knn) x the Conv1D's + hp.wide x the linear model's + hp.knn x the
+      neighbours' votes. Both read the same token ids as the network (the title `bag_title_times` times in a
+      title + body model, then the body), so the one StringLookup still maps every word.
     - The rarity shift (`hp.rarity > 0`, `tag_prior`: each tag's share of the training questions): every
       tag's logit gains -rarity x (log prior - the tags' mean log prior), so a rare tag rises and a common
       one falls in the ranking (logit adjustment, as in long-tail classification). Both models rank common
       tags too high: on validation rows cut from the training rows it lifted P@1 more than anything else.
     """
-    if not ((hp.wide and wide_weights is not None) or (hp.rarity and tag_prior is not None)):
+    wide_weights = wide_weights if hp.wide else None
+    neighbour_weights = neighbour_weights if hp.knn else None
+    tag_prior = tag_prior if hp.rarity else None
+    if wide_weights is None and neighbour_weights is None and tag_prior is None:
         return net
     import keras
     from keras import layers
 
-    from tagger.model.layers import LogitShift, TfidfLinear
+    from tagger.model.layers import LogitShift, TfidfLinear, TfidfNeighbours
 
     ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
     body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
     inputs = ids if body_ids is None else [ids, body_ids]
     scores = net.core(inputs)
     fixed = []  # (layer, weights) set once the layers are built
-    if hp.wide and wide_weights is not None:
-        wide_ids = ids if body_ids is None else layers.Concatenate(name="wide_ids")(
-            [ids] * hp.bag_title_times + [body_ids])
+    shares = []
+    if (wide_weights is not None or neighbour_weights is not None) and body_ids is not None:
+        wide_ids = layers.Concatenate(name="wide_ids")([ids] * hp.bag_title_times + [body_ids])
+    else:
+        wide_ids = ids
+    if wide_weights is not None:
         linear = TfidfLinear(len(wide_weights.idf), len(wide_weights.bias), name="wide_tfidf_lr")
         wide = layers.Activation("sigmoid", name="wide_tags")(linear(wide_ids))
         fixed.append((linear, [wide_weights.idf, wide_weights.kernel, wide_weights.bias]))
-        scores = layers.Add(name="wide_and_deep")([layers.Rescaling(1.0 - hp.wide, name="deep_share")(scores),
-                                                   layers.Rescaling(hp.wide, name="wide_share")(wide)])
-    if hp.rarity and tag_prior is not None:
+        shares.append(layers.Rescaling(hp.wide, name="wide_share")(wide))
+    if neighbour_weights is not None:
+        from tagger.model.neighbours import POWER
+
+        n = neighbour_weights
+        knn = TfidfNeighbours(len(n.idf), net.core.output_shape[-1], n.questions, n.entries, n.tag_entries,
+                              hp.knn_k, POWER, name="neighbour_tags")
+        fixed.append((knn, [n.idf, n.row_indices, n.row_values, n.tag_indices]))
+        shares.append(layers.Rescaling(hp.knn, name="neighbours_share")(knn(wide_ids)))
+    if shares:
+        deep = 1.0 - (hp.wide if wide_weights is not None else 0.0) - (hp.knn if neighbour_weights is not None else 0.0)
+        scores = layers.Add(name="wide_and_deep")([layers.Rescaling(deep, name="deep_share")(scores), *shares])
+    if tag_prior is not None:
         log_prior = np.log(np.clip(np.asarray(tag_prior, np.float64), 1e-6, 1.0))
         shift = LogitShift(len(log_prior), name="rarity_shift")
         scores = shift(scores)

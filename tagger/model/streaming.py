@@ -242,9 +242,9 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
 
     from tagger.model.predictor import Tagger
 
-    if hp.wide or hp.rarity:
-        raise ValueError("the wide branch and the rarity shift are fitted in memory: streamed training builds "
-                         "the Conv1D only")
+    if hp.fitted_beside:
+        raise ValueError("the wide and neighbours branches and the rarity shift are fitted in memory: "
+                         "streamed training builds the Conv1D only")
     say = progress or (lambda msg: None)
     keras.utils.set_random_seed(hp.seed)
     own_dir = None

@@ -230,25 +230,29 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
                 .batch(hp.batch_size))
     validation = Validation(ids(val_idx), columns.multi_hot((tag_lists[i] for i in val_idx), softmax),
                             [list(tag_lists[i]) for i in val_idx])
-    pool = wide_fit = None
-    if hp.wide:
-        # The linear model fits in a thread while Keras trains (liblinear and TensorFlow's kernels both run
-        # outside the GIL), on the same training rows, so the validation rows stay unseen by both.
-        from tagger.model import wide
+    pool = wide_fit = neighbours_fit = None
+    if hp.wide or hp.knn:
+        # The linear model and the neighbours' rows are fitted in a thread while Keras trains (liblinear and
+        # TensorFlow's kernels both run outside the GIL), on the same training rows, so the validation rows
+        # stay unseen by all three.
+        from tagger.model import neighbours, wide
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-wide")
-        wide_fit = pool.submit(wide.fit, wide.wide_tokens([token_lists[i] for i in train_idx],
-                                                          [body_lists[i] for i in train_idx] if hp.body_len else None,
-                                                          hp),
-                               y_train, vocabulary, hp.wide_c)
+        wide_rows = wide.wide_tokens([token_lists[i] for i in train_idx],
+                                     [body_lists[i] for i in train_idx] if hp.body_len else None, hp)
+        if hp.wide:
+            wide_fit = pool.submit(wide.fit, wide_rows, y_train, vocabulary, hp.wide_c)
+        if hp.knn:
+            neighbours_fit = pool.submit(neighbours.fit, wide_rows, y_train, vocabulary)
     try:
         history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
                       progress, should_stop)
         net = network.serving_network(net, hp, wide_fit.result() if wide_fit is not None else None,
-                                      tag_prior=(y_train > 0).mean(axis=0))
+                                      tag_prior=(y_train > 0).mean(axis=0),
+                                      neighbour_weights=neighbours_fit.result() if neighbours_fit is not None else None)
     finally:
         if pool is not None:
-            pool.shutdown(wait=False)  # a stopped run doesn't wait for the linear model it no longer needs
+            pool.shutdown(wait=False)  # a stopped run doesn't wait for the models it no longer needs
 
     threshold = 0.5
     if len(validation):
