@@ -134,3 +134,18 @@ def test_a_saved_model_blends_its_three_branches_then_shifts_by_rarity(tiny_body
     # The shift is centred and favours rare tags: the training data's most common tag is pushed down.
     assert abs(shift.mean()) < 1e-5
     assert shift[tagger.tags.index("baking")] < 0 < shift.max()
+
+
+def test_a_model_with_neighbours_scores_large_inputs_in_small_batches_with_the_same_result(tiny_body_model, rows):
+    """`Tagger.predict_proba` cuts a neighbours model's input into batches of `NEIGHBOURS_BATCH` rows (its
+    layer's memory grows with the batch); the rows come back whole, in order, as one row at a time scores them."""
+    from tagger.model import predictor
+
+    _, titles, bodies, _, _ = rows
+    tagger = Tagger.load(tiny_body_model)
+    assert len(titles) > predictor.NEIGHBOURS_BATCH
+    batched = tagger.predict_proba(titles, bodies)
+    one_by_one = np.concatenate([tagger.predict_proba(titles[i:i + 1], bodies[i:i + 1])
+                                 for i in range(0, len(titles), 37)])
+    np.testing.assert_allclose(batched[::37], one_by_one, atol=1e-5)
+    assert batched.shape == (len(titles), len(tagger.tags)) and batched.any(axis=1).sum() > len(titles) // 2
