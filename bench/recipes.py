@@ -36,7 +36,8 @@ def _label(hp: HParams, network: str = "Conv1D") -> str:
     members = f"{hp.members} members" if hp.members > 1 else "single network"
     extras = ([f"TF-IDF + LR branch {hp.wide:g}"] if hp.wide else []) + (
         [f"{hp.knn_k} nearest questions {hp.knn:g}"] if hp.knn else []) + (
-        [f"rarity shift {hp.rarity:g}"] if hp.rarity else [])
+        [f"rarity shift {hp.rarity:g}"] if hp.rarity else []) + (
+        [f"tag-name boost {hp.mention_title:g} / {hp.mention_body:g}"] if hp.mention_title or hp.mention_body else [])
     return ", ".join([f"{network}, {members}, {hp.output}"] + extras)
 
 

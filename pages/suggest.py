@@ -147,6 +147,8 @@ def show_suggestions(session_tagger) -> None:
             st.info(f"No tag reaches the threshold of {threshold:.2f}; the best guesses are in the chart.")
         st.altair_chart(probability_chart(ranked, threshold), width="stretch")
         st.caption(bodies.chart_caption(tagger.hparams))
+        if named := tagger.named_tags(kept, body_kept):
+            st.caption(bodies.named_caption(named))
     with right:
         st.subheader("What the model saw")
         st.html(highlighted_title(views))

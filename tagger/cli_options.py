@@ -12,7 +12,7 @@ from tagger.core import paths
 HP_OPTIONS = ("embedding_dim", "filters", "dropout", "batch_size", "min_tag_count", "output", "min_token_count",
               "learning_rate", "members", "label_smoothing", "max_len", "monitor", "bag_dim", "optimizer",
               "ensemble_loss", "max_vocab", "body_len", "body_filters", "bag_title_times", "bag_weights",
-              "wide", "wide_c", "knn", "knn_k", "rarity")
+              "wide", "wide_c", "knn", "knn_k", "rarity", "mention_title", "mention_body")
 
 
 def add_train_arguments(t: argparse.ArgumentParser) -> None:
@@ -62,6 +62,12 @@ def add_train_arguments(t: argparse.ArgumentParser) -> None:
     t.add_argument("--rarity", type=float,
                    help="take this share of each tag's log base rate out of its logit, so rarer tags rank higher "
                         "(0: none, the default; 0 to 1)")
+    t.add_argument("--mention-title", type=float,
+                   help="add this to the logit of every tag whose words are all in the title, e.g. cast-iron for "
+                        "'cast iron pan' (0: none, the default; 0 to 5)")
+    t.add_argument("--mention-body", type=float,
+                   help="with --body-len: add this to the logit of every tag named anywhere in the title or the "
+                        "body words read (0: none, the default; 0 to 5)")
     t.add_argument("--all-rows", action="store_true",
                    help="measure on the fixed split of --data (the twin, saved in OUT/split), then train on every row "
                         "with the epochs and threshold the split chose")

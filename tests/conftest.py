@@ -156,7 +156,7 @@ TINY_BODY = "tiny-title-body"
 @pytest.fixture(scope="session")
 def tiny_body_model(tmp_path_factory) -> Path:
     """A small title + body model (the first 1,500 questions with their bodies, 2 epochs), trained once, with
-    a wide branch, a neighbours branch and a rarity shift like the shipped one."""
+    a wide branch, a neighbours branch, a rarity shift and the tag-name boost like the shipped one."""
     from tagger.core import paths
     from tagger.data import loaders
     from tagger.model.network import HParams
@@ -166,7 +166,7 @@ def tiny_body_model(tmp_path_factory) -> Path:
     rows = loaders.load_questions(paths.POSTS_FILE, limit=1500)
     config = tok.TokenConfig(pos_tags=None)
     hp = HParams(epochs=2, filters=32, embedding_dim=32, bag_dim=32, body_len=32, body_filters=16, wide=0.4,
-                 knn=0.3, knn_k=20, rarity=0.3)
+                 knn=0.3, knn_k=20, rarity=0.3, mention_title=1.0, mention_body=0.25)
     tagger = train_tagger(cache.tokens_many(rows.title.tolist(), config), rows.tags.tolist(), config, hp,
                           body_lists=cache.body_tokens_many(rows.body.tolist(), config, hp.body_len),
                           body_config=config, data_info={"source": "cooking-posts.csv (first 1,500)"})

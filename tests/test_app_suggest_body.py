@@ -42,6 +42,7 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
     assert not [i.value for i in at.info if reader in shown(i.value)]  # no body: the session's model
     assert badges(at) == [t for t, _ in body_registry.load(session_model).suggest(TITLE, 5)]
     assert not [c for c in at.caption if "rarity" in c.value]  # a plain Conv1D's bars are its probabilities
+    assert not [c for c in at.caption if c.value.startswith("Tags your question names")]
 
     ask(at, TITLE, BODY)
     clean(at)
@@ -61,6 +62,11 @@ def test_a_body_is_read_by_a_title_body_model_and_the_page_says_so(open_app, bod
     captions = [shown(c.value) for c in at.caption if c.value.startswith("Bars:")]
     assert captions and "TF-IDF + logistic regression" in captions[0] and "rarity" in captions[0]
     assert f"{body_model.hparams.knn:.0%} the votes of the {body_model.hparams.knn_k} training questions" in captions[0]
+    # The body names a tag ("sourdough"): the line under the bars lists what the tag-name boost lifted.
+    named = body_model.named_tags(body_model.tokens(TITLE), body_model.body_tokens(BODY))
+    assert "sourdough" in dict(named) and "tag-name boost" in captions[0]
+    lines = [shown(c.value) for c in at.caption if c.value.startswith("Tags your question names")]
+    assert len(lines) == 1 and all(f"{tag} (+{boost:g})" in lines[0] for tag, boost in named)
     # The "why" charts explain the tags from title and body words.
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 2

@@ -1,7 +1,7 @@
 """The neighbours branch (`tagger.model.neighbours` and the `TfidfNeighbours` layer): the layer finds the
 training questions a brute-force cosine search over scikit-learn's TF-IDF vectors finds and counts their tags'
 votes the same way; and a saved title + body model serves the whole blend its metadata records (Conv1D,
-linear model, neighbours, then the rarity shift) after a save and a load."""
+linear model, neighbours, then the rarity shift and the tag-name boost) after a save and a load."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from tagger.model import neighbours, network, wide
+from tagger.model import mentions, neighbours, network, wide
 from tagger.model.predictor import Tagger
 from tagger.scoring.labels import TagColumns
 from tagger.text import tokens as tok
@@ -48,7 +48,13 @@ def _layer(weights, n_tags, k):
     return layer
 
 
-def test_the_neighbours_layer_votes_like_a_brute_force_search(rows):
+@pytest.mark.parametrize("way", ["index", "product"])
+def test_the_neighbours_layer_votes_like_a_brute_force_search(rows, way, monkeypatch):
+    """Both ways to the similarities (the inverted index, the sparse product: the layer picks the cheaper
+    for each call) find the same neighbours as a brute-force search."""
+    from tagger.model import layers
+
+    monkeypatch.setattr(layers, "INDEX_NS", 0.0 if way == "index" else 1e12)
     hp, titles, bodies, tags, vocabulary = rows
     text = wide.wide_tokens(titles, bodies, hp)
     train, queries = text[:400], text[400:] + [["zzz-never-seen"], [], ["salt", "salt", "pepper"]]
@@ -97,14 +103,15 @@ def _logit(p):
     return np.log(p) - np.log1p(-p)
 
 
-def test_a_saved_model_blends_its_three_branches_then_shifts_by_rarity(tiny_body_model, rows):
+def test_a_saved_model_blends_its_three_branches_then_shifts_by_rarity_and_names(tiny_body_model, rows):
     """The served probabilities are sigmoid(logit(deep share x the Conv1D's + wide x the linear branch's +
-    knn x the neighbours' votes) + each tag's shift), after a save and a load; the linear branch is the
-    TF-IDF the vectorizer computes and the neighbours are the ones a brute-force search finds."""
+    knn x the neighbours' votes) + each tag's shift + the boosts of the tags the title and the question
+    name), after a save and a load; the linear branch is the TF-IDF the vectorizer computes, the neighbours
+    are the ones a brute-force search finds and the named tags the ones `mentions.mentioned` finds."""
     _, titles, bodies, _, _ = rows
     tagger = Tagger.load(tiny_body_model)
     hp = tagger.hparams
-    assert (hp.wide, hp.knn, hp.rarity) == (0.4, 0.3, 0.3)
+    assert (hp.wide, hp.knn, hp.rarity, hp.mention_title, hp.mention_body) == (0.4, 0.3, 0.3, 1.0, 0.25)
     titles, bodies = titles[-60:], [b[:hp.body_len] for b in bodies[-60:]]
     served = tagger.predict_proba(titles, bodies)
     blended = tagger.model.get_layer(network.SERVED_MODEL)
@@ -126,7 +133,14 @@ def test_a_saved_model_blends_its_three_branches_then_shifts_by_rarity(tiny_body
     targets = np.zeros((questions, len(tagger.tags)), np.float32)
     targets[tag_indices[:, 1], tag_indices[:, 0]] = 1
     votes, clear = reference_votes(x, train, targets, hp.knn_k)
-    expected = 1 / (1 + np.exp(-(_logit(0.3 * deep + 0.4 * linear + 0.3 * votes) + shift)))
+    known = set(tagger.vocabulary)
+    named = np.zeros_like(deep)
+    for i, (title, body) in enumerate(zip(titles, bodies, strict=True)):
+        for boost, words in ((1.0, title), (0.25, list(title) + list(body))):
+            for tag in mentions.mentioned([w for w in words if w in known], tagger.tags):
+                named[i, tagger.tags.index(tag)] += boost
+    assert (named == 1.25).sum() > 10 and (named == 0.25).sum() > 10  # named in the title, in the body only
+    expected = 1 / (1 + np.exp(-(_logit(0.3 * deep + 0.4 * linear + 0.3 * votes) + shift + named)))
     check = served.any(axis=1) & clear  # a question with no known word scores zeros by design
     assert check.sum() > 40
     np.testing.assert_allclose(served[check], expected[check], atol=2e-5)

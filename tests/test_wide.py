@@ -97,13 +97,15 @@ def test_the_rarity_shift_takes_that_share_of_the_log_base_rate_out(rows):
 @pytest.mark.parametrize("bad", [{"wide": 1.0}, {"wide": -0.1}, {"wide": 0.5, "wide_c": 0},
                                  {"wide": 0.5, "output": "softmax"}, {"rarity": 1.5}, {"rarity": -0.2},
                                  {"rarity": 0.3, "output": "softmax"}, {"knn": 1.0}, {"knn": 0.3, "knn_k": 0},
-                                 {"wide": 0.6, "knn": 0.4}, {"knn": 0.3, "output": "softmax"}])
+                                 {"wide": 0.6, "knn": 0.4}, {"knn": 0.3, "output": "softmax"},
+                                 {"mention_title": 6.0}, {"mention_title": -1.0}, {"mention_body": 0.25},
+                                 {"mention_title": 1.0, "output": "softmax"}])
 def test_bad_wide_settings_are_refused_with_a_message(bad):
-    with pytest.raises(ValueError, match="wide|rarity|knn|neighbours"):
+    with pytest.raises(ValueError, match="wide|rarity|knn|neighbours|mention"):
         HParams(**bad)
 
 
-@pytest.mark.parametrize("extra", [{"wide": 0.5}, {"knn": 0.3}, {"rarity": 0.3}])
+@pytest.mark.parametrize("extra", [{"wide": 0.5}, {"knn": 0.3}, {"rarity": 0.3}, {"mention_title": 1.0}])
 def test_streamed_and_multi_worker_training_refuse_what_is_fitted_in_memory(tmp_path, extra):
     from tagger.model import distributed, streaming
 
@@ -116,4 +118,4 @@ def test_streamed_and_multi_worker_training_refuse_what_is_fitted_in_memory(tmp_
 
 def test_older_models_without_the_settings_load_with_neither():
     hp = HParams.from_dict({"epochs": 3})
-    assert (hp.wide, hp.knn, hp.rarity) == (0.0, 0.0, 0.0)
+    assert (hp.wide, hp.knn, hp.rarity, hp.mention_title, hp.mention_body) == (0.0, 0.0, 0.0, 0.0, 0.0)

@@ -77,8 +77,19 @@ def chart_caption(hp: HParams) -> str:
     if hp.rarity:
         parts.append(f"shifted by tag rarity ({hp.rarity:g} of each tag's log base rate taken out of its logit, so "
                      "rarer tags score higher and common ones lower)")
+    if hp.mention_title or hp.mention_body:
+        named = [f"+{hp.mention_title:g} on the logit of a tag the title names"] if hp.mention_title else []
+        named += [f"+{hp.mention_body:g} for one the question names anywhere"] if hp.mention_body else []
+        parts.append(" and ".join(named) + " (every word of the tag, singular or plural: cast-iron needs "
+                     "\"cast\" and \"iron\")")
     made_of = f" Its probabilities are {', then '.join(parts)}." if parts else ""
     return f"Bars: the model's probability for each of the top tags. Red line: the decision threshold.{made_of}"
+
+
+def named_caption(named: list[tuple[str, float]]) -> str:
+    """The Suggest page's line under the bars naming the tags the question names (`Tagger.named_tags`)."""
+    listed = ", ".join(f"{tag} (+{boost:g})" for tag, boost in named)
+    return f"Tags your question names, each lifted on its logit by the tag-name boost: {listed}."
 
 
 def word_rows(views, part: str) -> list[dict]:

@@ -83,8 +83,9 @@ def prepare(path, config: tok.TokenConfig, hp: HParams, workers: int, work_dir, 
             say: Callable[[str], None] = lambda msg: None) -> Prepared:
     """Part 1: the spool, the vocabulary and tags, the shard files and the job file, in `work_dir`."""
     if hp.fitted_beside:
-        raise ValueError("the wide and neighbours branches and the rarity shift are fitted in memory: "
-                         "multi-worker training builds the Conv1D only")
+        raise ValueError("the wide and neighbours branches, the rarity shift and the tag-name boost are fitted in "
+                         "memory beside the Conv1D: multi-worker training builds the Conv1D only (drop --wide, --knn, "
+                         "--rarity, --mention-title and --mention-body)")
     work_dir = Path(work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     spool = streaming.spool_tokens(path, config, work_dir, limit, lambda n: say(f"tagged {n} questions"),

@@ -101,6 +101,11 @@ class HParams:
     knn_k: int = 100
     # The rarity shift (`serving_network`): how much of each tag's log base rate leaves its logit (0: none).
     rarity: float = 0.0
+    # The tag-name boost (`tagger.model.mentions`): added to the logit of a tag whose words are all in the
+    # title (`mention_title`) or anywhere in the question the model reads (`mention_body`, title + body
+    # models only); a tag named in the title gets both. 0: none.
+    mention_title: float = 0.0
+    mention_body: float = 0.0
 
     def __post_init__(self):
         self.kernel_sizes = tuple(int(k) for k in self.kernel_sizes)
@@ -139,9 +144,14 @@ class HParams:
         if self.wide + self.knn >= 1:
             problems.append("wide + knn must stay below 1: the rest of the output is the Conv1D's")
         if self.fitted_beside and self.output != "sigmoid":
-            problems.append("the wide and neighbours branches and the rarity shift are for sigmoid outputs")
+            problems.append("the wide and neighbours branches, the rarity shift and the tag-name boost are for "
+                            "sigmoid outputs")
         if not 0 <= self.rarity <= 1:
             problems.append("rarity must be in [0, 1]")
+        if not 0 <= self.mention_title <= 5 or not 0 <= self.mention_body <= 5:
+            problems.append("mention_title and mention_body must be in [0, 5] (logits)")
+        if self.mention_body and not int(self.body_len):
+            problems.append("mention_body is for title + body models (body_len > 0); use mention_title")
         if not 0 <= self.validation_split < 0.5:
             problems.append("validation_split must be in [0, 0.5)")
         if problems:
@@ -163,9 +173,9 @@ class HParams:
 
     @property
     def fitted_beside(self) -> bool:
-        """Whether the served model has parts fitted beside the Conv1D (`serving_network`): in memory, on
-        the rows Keras trains on."""
-        return bool(self.wide or self.knn or self.rarity)
+        """Whether the served model has parts added beside the Conv1D (`serving_network`): fitted in memory on
+        the rows Keras trains on, or (the tag-name boost) built from its tags and vocabulary."""
+        return bool(self.wide or self.knn or self.rarity or self.mention_title or self.mention_body)
 
     @property
     def loss_outputs(self) -> int:
@@ -292,7 +302,7 @@ def build(vocabulary: Sequence[str], n_tags: int, hp: HParams, tag_prior: np.nda
 
 
 def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.ndarray | None = None,
-                    neighbour_weights=None) -> Network:
+                    neighbour_weights=None, mention_weights=None) -> Network:
     """The trained Conv1D with what is fitted beside it, as the served model. `core` becomes the new ids ->
     probabilities model; `trainer` stays the Conv1D's. With nothing beside it, `net` itself.
 
@@ -305,16 +315,20 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
       tag's logit gains -rarity x (log prior - the tags' mean log prior), so a rare tag rises and a common
       one falls in the ranking (logit adjustment, as in long-tail classification). Both models rank common
       tags too high: on validation rows cut from the training rows it lifted P@1 more than anything else.
+    - The tag-name boost (`hp.mention_title` / `hp.mention_body` > 0, `mention_weights`:
+      `tagger.model.mentions.MentionWeights`): added to the logit of each tag the title (the whole question)
+      names, with the rarity shift.
     """
     wide_weights = wide_weights if hp.wide else None
     neighbour_weights = neighbour_weights if hp.knn else None
     tag_prior = tag_prior if hp.rarity else None
-    if wide_weights is None and neighbour_weights is None and tag_prior is None:
+    mention_weights = mention_weights if hp.mention_title or hp.mention_body else None
+    if wide_weights is None and neighbour_weights is None and tag_prior is None and mention_weights is None:
         return net
     import keras
     from keras import layers
 
-    from tagger.model.layers import LogitShift, TfidfLinear, TfidfNeighbours
+    from tagger.model.layers import LogitShift, TagMentions, TfidfLinear, TfidfNeighbours
 
     ids = keras.Input(shape=(hp.max_len,), dtype="int64", name="token_ids")
     body_ids = keras.Input(shape=(hp.body_len,), dtype="int64", name="body_ids") if hp.body_len else None
@@ -322,7 +336,9 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     scores = net.core(inputs)
     fixed = []  # (layer, weights) set once the layers are built
     shares = []
-    if (wide_weights is not None or neighbour_weights is not None) and body_ids is not None:
+    reads_question = (wide_weights is not None or neighbour_weights is not None
+                      or bool(mention_weights is not None and hp.mention_body))
+    if reads_question and body_ids is not None:
         wide_ids = layers.Concatenate(name="wide_ids")([ids] * hp.bag_title_times + [body_ids])
     else:
         wide_ids = ids
@@ -342,11 +358,24 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     if shares:
         deep = 1.0 - (hp.wide if wide_weights is not None else 0.0) - (hp.knn if neighbour_weights is not None else 0.0)
         scores = layers.Add(name="wide_and_deep")([layers.Rescaling(deep, name="deep_share")(scores), *shares])
-    if tag_prior is not None:
-        log_prior = np.log(np.clip(np.asarray(tag_prior, np.float64), 1e-6, 1.0))
-        shift = LogitShift(len(log_prior), name="rarity_shift")
-        scores = shift(scores)
-        fixed.append((shift, [(-hp.rarity * (log_prior - log_prior.mean())).astype(np.float32)]))
+    boosts = []
+    if mention_weights is not None:
+        m = mention_weights
+        for boost, seen, name in ((hp.mention_title, ids, "title_names_tag"),
+                                  (hp.mention_body if body_ids is not None else 0.0, wide_ids, "question_names_tag")):
+            if boost:
+                layer = TagMentions(len(m.word_of_id), m.words, len(m.needed), boost, name=name)
+                boosts.append(layer(seen))
+                fixed.append((layer, [m.word_of_id, m.tag_words, m.needed]))
+    if tag_prior is not None or boosts:
+        tags = net.core.output_shape[-1]
+        shift = LogitShift(tags, name="rarity_shift")
+        scores = shift([scores, *boosts] if boosts else scores)
+        if tag_prior is not None:
+            log_prior = np.log(np.clip(np.asarray(tag_prior, np.float64), 1e-6, 1.0))
+            fixed.append((shift, [(-hp.rarity * (log_prior - log_prior.mean())).astype(np.float32)]))
+        else:
+            fixed.append((shift, [np.zeros(tags, np.float32)]))
     for layer, weights in fixed:
         layer.set_weights(weights)
     core = keras.Model(inputs, scores, name=SERVED_MODEL)

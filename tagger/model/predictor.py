@@ -255,6 +255,24 @@ class Tagger:
         probs = self.predict_proba(self.tokens_many(titles), self.body_tokens_many(bodies))
         return [self.ranked(row, k) for row in probs]
 
+    def named_tags(self, token_list: Sequence[str],
+                   body_tokens: Sequence[str] | None = None) -> list[tuple[str, float]]:
+        """The tags the question names and what the tag-name boost adds to each one's logit (`mentions`), as
+        the model sees them: the words it knows, cut where its inputs are. [] for a model without the boost."""
+        from tagger.model import mentions
+
+        hp = self.hparams
+        if not (hp.mention_title or hp.mention_body):
+            return []
+        title = self.known(token_list[:hp.max_len])
+        body = self.known(list(body_tokens or [])[:hp.body_len]) if self.uses_body else []
+        boosts = dict.fromkeys(self.tags, 0.0)
+        for boost, words in ((hp.mention_title, title), (hp.mention_body if self.uses_body else 0.0, title + body)):
+            if boost:
+                for tag in mentions.mentioned(words, self.tags):
+                    boosts[tag] += boost
+        return [(tag, boost) for tag, boost in boosts.items() if boost]
+
     def silence(self, token_list: Sequence[str], body_tokens: Sequence[str] | None = None) -> str | None:
         """Why the model has nothing to suggest for these tokens, in words; None when it has."""
         every = list(token_list) + (list(body_tokens or []) if self.uses_body else [])

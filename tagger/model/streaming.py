@@ -243,8 +243,9 @@ def train_stream(path, config: tok.TokenConfig, hp: HParams, *, work_dir=None, m
     from tagger.model.predictor import Tagger
 
     if hp.fitted_beside:
-        raise ValueError("the wide and neighbours branches and the rarity shift are fitted in memory: "
-                         "streamed training builds the Conv1D only")
+        raise ValueError("the wide and neighbours branches, the rarity shift and the tag-name boost are fitted in "
+                         "memory beside the Conv1D: streamed training builds the Conv1D only (drop --wide, --knn, "
+                         "--rarity, --mention-title and --mention-body)")
     say = progress or (lambda msg: None)
     keras.utils.set_random_seed(hp.seed)
     own_dir = None

@@ -22,7 +22,7 @@ import pandas as pd
 
 from tagger.core import paths
 from tagger.data.split import holdout_split
-from tagger.model import network
+from tagger.model import mentions, network
 from tagger.model.network import HParams
 from tagger.model.predictor import FORMAT, Tagger
 from tagger.scoring import baselines, metrics
@@ -249,7 +249,9 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
                       progress, should_stop)
         net = network.serving_network(net, hp, wide_fit.result() if wide_fit is not None else None,
                                       tag_prior=(y_train > 0).mean(axis=0),
-                                      neighbour_weights=neighbours_fit.result() if neighbours_fit is not None else None)
+                                      neighbour_weights=neighbours_fit.result() if neighbours_fit is not None else None,
+                                      mention_weights=(mentions.fit(vocabulary, columns.tags)
+                                                       if hp.mention_title or hp.mention_body else None))
     finally:
         if pool is not None:
             pool.shutdown(wait=False)  # a stopped run doesn't wait for the models it no longer needs
