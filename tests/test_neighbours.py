@@ -13,7 +13,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from tagger.model import mentions, neighbours, network, wide
 from tagger.model.predictor import Tagger
 from tagger.scoring.labels import TagColumns
-from tagger.text import tokens as tok
+from tagger.text import tfidf, tokens as tok
 
 CONFIG = tok.TokenConfig(pos_tags=None)
 
@@ -59,7 +59,7 @@ def test_the_neighbours_layer_votes_like_a_brute_force_search(rows, way, monkeyp
     text = wide.wide_tokens(titles, bodies, hp)
     train, queries = text[:400], text[400:] + [["zzz-never-seen"], [], ["salt", "salt", "pepper"]]
     y = TagColumns.learn(tags[:400], 2).multi_hot(tags[:400])
-    weights = neighbours.fit(train, y, vocabulary)
+    weights = neighbours.fit(tfidf.rows(train, vocabulary), y)
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=vocabulary).fit(train)
     expected, clear = reference_votes(vectorizer.transform(queries), vectorizer.transform(train), y, 10)
     lookup = network.build(vocabulary, 3, hp).lookup
@@ -79,7 +79,7 @@ def test_a_training_question_is_its_own_nearest_neighbour(rows):
     text = wide.wide_tokens(titles, bodies, hp)
     columns = TagColumns.learn(tags[:300], 1)
     y = columns.multi_hot(tags[:300])
-    weights = neighbours.fit(text[:300], y, vocabulary)
+    weights = neighbours.fit(tfidf.rows(text[:300], vocabulary), y)
     # Each stored row is a unit vector (cosine = dot product), for every question with a known word.
     squares = np.bincount(weights.row_indices[:, 0], weights.row_values ** 2, minlength=300)
     known = [i for i, t in enumerate(text[:300]) if set(t) & set(vocabulary)]
@@ -95,7 +95,7 @@ def test_a_training_question_is_its_own_nearest_neighbour(rows):
 def test_bad_rows_are_refused_with_a_message(rows):
     _, titles, _, tags, vocabulary = rows
     with pytest.raises(ValueError, match="questions but"):
-        neighbours.fit(titles[:10], np.zeros((9, 3)), vocabulary)
+        neighbours.fit(tfidf.rows(titles[:10], vocabulary), np.zeros((9, 3)))
 
 
 def _logit(p):

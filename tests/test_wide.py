@@ -15,7 +15,7 @@ from tagger.core import paths
 from tagger.model import network, wide
 from tagger.model.network import HParams
 from tagger.scoring.labels import TagColumns
-from tagger.text import tokens as tok
+from tagger.text import tfidf, tokens as tok
 
 CONFIG = tok.TokenConfig(pos_tags=None)
 
@@ -62,7 +62,7 @@ def test_wide_weights_reproduce_the_fitted_logistic_regression(rows):
     columns = TagColumns.learn(tags[:400], 2)
     y = columns.multi_hot(tags[:400])
     y[:, 0] = 0  # a tag with no positive row: the linear model must say "never"
-    weights = wide.fit(text[:400], y, vocabulary, C=10.0)
+    weights = wide.fit(tfidf.rows(text[:400], vocabulary), y, C=10.0)
     vectorizer = TfidfVectorizer(analyzer=lambda t: t, sublinear_tf=True, vocabulary=vocabulary).fit(text[:400])
     x = vectorizer.transform(text[400:])
     reference = OneVsRestClassifier(LogisticRegression(C=10.0, solver="liblinear")).fit(

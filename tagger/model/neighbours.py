@@ -11,10 +11,11 @@ body) a 0.3 share of the output lifted the shipped blend from P@1 0.726 / R@5 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from tagger.text.tfidf import Rows
 
 # A neighbour's vote is its cosine similarity to this power: the nearest questions count most (on the
 # validation rows above, 2 ranked better than 1, 3 or 4).
@@ -42,24 +43,16 @@ class NeighbourWeights:
         return len(self.tag_indices)
 
 
-def _identity(tokens):
-    return tokens
-
-
-def fit(token_lists: Sequence[Sequence[str]], targets: np.ndarray, vocabulary: Sequence[str]) -> NeighbourWeights:
-    """The TF-IDF rows of the training questions (`token_lists`, as `wide.wide_tokens` cuts them) over
-    `vocabulary`, and their tags (`targets`: multi-hot, [questions, tags])."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    if len(token_lists) != len(targets):
-        raise ValueError(f"{len(token_lists)} questions but {len(targets)} rows of tags")
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, vocabulary=list(vocabulary))
-    x = vectorizer.fit_transform(token_lists).tocoo()
-    idf = np.zeros(len(vocabulary) + 2, np.float32)
-    idf[2:] = vectorizer.idf_
+def fit(tfidf: Rows, targets: np.ndarray) -> NeighbourWeights:
+    """The training questions' TF-IDF rows (`tfidf`, of the tokens `wide.wide_tokens` cuts) and their tags
+    (`targets`: multi-hot, [questions, tags])."""
+    questions = tfidf.matrix.shape[0]
+    if questions != len(targets):
+        raise ValueError(f"{questions} questions but {len(targets)} rows of tags")
+    x = tfidf.matrix.tocoo()
     # Sorted coordinates (row-major), as tf.sparse expects; the vocabulary's ids start at 2.
     rows = np.stack([x.row, x.col + 2], axis=1).astype(np.int64)
     order = np.lexsort((rows[:, 1], rows[:, 0]))
     tag, question = np.nonzero(np.asarray(targets).T > 0)  # row-major over [tags, questions] already
-    return NeighbourWeights(idf, rows[order], x.data[order].astype(np.float32),
-                            np.stack([tag, question], axis=1).astype(np.int64), len(token_lists))
+    return NeighbourWeights(tfidf.idf, rows[order], x.data[order].astype(np.float32),
+                            np.stack([tag, question], axis=1).astype(np.int64), questions)

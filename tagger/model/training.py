@@ -236,14 +236,16 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
         # TensorFlow's kernels both run outside the GIL), on the same training rows, so the validation rows
         # stay unseen by all three.
         from tagger.model import neighbours, wide
+        from tagger.text import tfidf
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tagger-wide")
         wide_rows = wide.wide_tokens([token_lists[i] for i in train_idx],
                                      [body_lists[i] for i in train_idx] if hp.body_len else None, hp)
+        rows_fit = pool.submit(tfidf.rows, wide_rows, vocabulary)  # one TF-IDF for both branches
         if hp.wide:
-            wide_fit = pool.submit(wide.fit, wide_rows, y_train, vocabulary, hp.wide_c)
+            wide_fit = pool.submit(lambda: wide.fit(rows_fit.result(), y_train, hp.wide_c))
         if hp.knn:
-            neighbours_fit = pool.submit(neighbours.fit, wide_rows, y_train, vocabulary)
+            neighbours_fit = pool.submit(lambda: neighbours.fit(rows_fit.result(), y_train))
     try:
         history = fit(net, train_ds, -(-len(train_idx) // hp.batch_size), validation, columns.tags, hp,
                       progress, should_stop)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tagger.model.network import HParams
+from tagger.text.tfidf import Rows
 
 # The logit given to a tag with no positive row to learn from (the linear model then predicts "never").
 NEVER = -30.0
@@ -42,28 +43,19 @@ def wide_tokens(title_lists: Sequence[Sequence[str]], body_lists: Sequence[Seque
             for t, b in zip(title_lists, body_lists, strict=True)]
 
 
-def _identity(tokens):
-    return tokens
-
-
-def fit(token_lists: Sequence[Sequence[str]], targets: np.ndarray, vocabulary: Sequence[str],
-        C: float = 10.0) -> WideWeights:
-    """TF-IDF over `vocabulary` + one logistic regression per column of `targets` (multi-hot, [rows, tags])."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def fit(tfidf: Rows, targets: np.ndarray, C: float = 10.0) -> WideWeights:
+    """One logistic regression per column of `targets` (multi-hot, [rows, tags]) over the TF-IDF rows."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.multiclass import OneVsRestClassifier
 
-    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, vocabulary=list(vocabulary))
-    x = vectorizer.fit_transform(token_lists)
     # Integer labels: scikit-learn 1.9's OneVsRestClassifier scrambles the columns of an int8 indicator
     # matrix (see scoring.baselines).
     y = np.asarray(targets > 0, dtype=np.int64)
     with warnings.catch_warnings():
         # A tag with no positive row here becomes a constant 0, which is right, and warns.
         warnings.filterwarnings("ignore", message="Label not .* is present in all training examples")
-        ovr = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"), n_jobs=1).fit(x, y)
-    n = len(vocabulary)
-    kernel = np.zeros((n + 2, y.shape[1]), np.float32)
+        ovr = OneVsRestClassifier(LogisticRegression(C=C, solver="liblinear"), n_jobs=1).fit(tfidf.matrix, y)
+    kernel = np.zeros((len(tfidf.idf), y.shape[1]), np.float32)
     bias = np.full(y.shape[1], NEVER, np.float32)
     for j, estimator in enumerate(ovr.estimators_):
         if hasattr(estimator, "coef_"):
@@ -71,6 +63,4 @@ def fit(token_lists: Sequence[Sequence[str]], targets: np.ndarray, vocabulary: S
             bias[j] = estimator.intercept_[0]
         elif np.ravel(getattr(estimator, "y_", [0]))[0]:  # a tag on every row: always
             bias[j] = -NEVER
-    idf = np.zeros(n + 2, np.float32)
-    idf[2:] = vectorizer.idf_
-    return WideWeights(idf, kernel, bias)
+    return WideWeights(tfidf.idf, kernel, bias)

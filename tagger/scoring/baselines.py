@@ -17,17 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
 from tagger.core import atomic, paths
 from tagger.scoring import metrics
 from tagger.scoring.labels import TagColumns
-
-
-def _identity(tokens):
-    return tokens
+from tagger.text import tfidf
 
 
 class TfidfBaseline:
@@ -46,7 +42,7 @@ class TfidfBaseline:
         # an empty corpus: guard with a clear error instead of sklearn's.
         if not any(token_lists):
             raise ValueError("no tokens in the training rows: the filter kept nothing")
-        self.vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True)
+        self.vectorizer = tfidf.vectorizer()
         x = self.vectorizer.fit_transform(token_lists)
         rng = np.random.default_rng(self.seed)
         val = rng.random(len(token_lists)) < 0.1
