@@ -80,8 +80,8 @@ def chart_caption(hp: HParams) -> str:
     if hp.mention_title or hp.mention_body:
         named = [f"+{hp.mention_title:g} on the logit of a tag the title names"] if hp.mention_title else []
         named += [f"+{hp.mention_body:g} for one the question names anywhere"] if hp.mention_body else []
-        parts.append(" and ".join(named) + " (every word of the tag, singular or plural: cast-iron needs "
-                     "\"cast\" and \"iron\")")
+        parts.append(" and ".join(named) + " (the tag-name boost: every word of the tag, singular or plural: "
+                     "cast-iron needs \"cast\" and \"iron\")")
     made_of = f" Its probabilities are {', then '.join(parts)}." if parts else ""
     return f"Bars: the model's probability for each of the top tags. Red line: the decision threshold.{made_of}"
 
