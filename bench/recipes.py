@@ -37,7 +37,7 @@ def _label(hp: HParams, network: str = "Conv1D") -> str:
     extras = ([f"TF-IDF + LR branch {hp.wide:g}"] if hp.wide else []) + (
         [f"{hp.knn_k} nearest questions {hp.knn:g}"] if hp.knn else []) + (
         [f"rarity shift {hp.rarity:g}"] if hp.rarity else []) + (
-        [f"tag-name boost {hp.mention_title:g} / {hp.mention_body:g}"] if hp.mention_title or hp.mention_body else [])
+        [f"tag-name boost {hp.mention_title:g} / {hp.mention_body:g}"] if hp.boosts_named_tags else [])
     return ", ".join([f"{network}, {members}, {hp.output}"] + extras)
 
 

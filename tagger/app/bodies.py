@@ -77,7 +77,7 @@ def chart_caption(hp: HParams) -> str:
     if hp.rarity:
         parts.append(f"shifted by tag rarity ({hp.rarity:g} of each tag's log base rate taken out of its logit, so "
                      "rarer tags score higher and common ones lower)")
-    if hp.mention_title or hp.mention_body:
+    if hp.boosts_named_tags:
         named = [f"+{hp.mention_title:g} on the logit of a tag the title names"] if hp.mention_title else []
         named += [f"+{hp.mention_body:g} for one the question names anywhere"] if hp.mention_body else []
         parts.append(" and ".join(named) + " (the tag-name boost: every word of the tag, singular or plural: "

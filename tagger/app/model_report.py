@@ -33,7 +33,7 @@ def _hparams_label(hp: dict) -> str:
         extras.append(f"{h.knn_k} nearest questions {h.knn:g} of the output")
     if h.rarity:
         extras.append(f"rarity shift {h.rarity:g}")
-    if h.mention_title or h.mention_body:
+    if h.boosts_named_tags:
         extras.append(f"tag-name boost {h.mention_title:g} title / {h.mention_body:g} body")
     return ", ".join([label] + extras)
 

@@ -175,7 +175,12 @@ class HParams:
     def fitted_beside(self) -> bool:
         """Whether the served model has parts added beside the Conv1D (`serving_network`): fitted in memory on
         the rows Keras trains on, or (the tag-name boost) built from its tags and vocabulary."""
-        return bool(self.wide or self.knn or self.rarity or self.mention_title or self.mention_body)
+        return bool(self.wide or self.knn or self.rarity or self.boosts_named_tags)
+
+    @property
+    def boosts_named_tags(self) -> bool:
+        """Whether the served model has the tag-name boost (`tagger.model.mentions`)."""
+        return bool(self.mention_title or self.mention_body)
 
     @property
     def loss_outputs(self) -> int:
@@ -322,7 +327,7 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     wide_weights = wide_weights if hp.wide else None
     neighbour_weights = neighbour_weights if hp.knn else None
     tag_prior = tag_prior if hp.rarity else None
-    mention_weights = mention_weights if hp.mention_title or hp.mention_body else None
+    mention_weights = mention_weights if hp.boosts_named_tags else None
     if wide_weights is None and neighbour_weights is None and tag_prior is None and mention_weights is None:
         return net
     import keras
@@ -361,8 +366,9 @@ def serving_network(net: Network, hp: HParams, wide_weights=None, tag_prior: np.
     boosts = []
     if mention_weights is not None:
         m = mention_weights
+        # mention_body is refused without a body (HParams), so wide_ids is then the title with the body.
         for boost, seen, name in ((hp.mention_title, ids, "title_names_tag"),
-                                  (hp.mention_body if body_ids is not None else 0.0, wide_ids, "question_names_tag")):
+                                  (hp.mention_body, wide_ids, "question_names_tag")):
             if boost:
                 layer = TagMentions(len(m.word_of_id), m.words, len(m.needed), boost, name=name)
                 boosts.append(layer(seen))

@@ -262,12 +262,13 @@ class Tagger:
         from tagger.model import mentions
 
         hp = self.hparams
-        if not (hp.mention_title or hp.mention_body):
+        if not hp.boosts_named_tags:
             return []
         title = self.known(token_list[:hp.max_len])
         body = self.known(list(body_tokens or [])[:hp.body_len]) if self.uses_body else []
         boosts = dict.fromkeys(self.tags, 0.0)
-        for boost, words in ((hp.mention_title, title), (hp.mention_body if self.uses_body else 0.0, title + body)):
+        # mention_body is refused for a title-only model (HParams), whose body stays [].
+        for boost, words in ((hp.mention_title, title), (hp.mention_body, title + body)):
             if boost:
                 for tag in mentions.mentioned(words, self.tags):
                     boosts[tag] += boost

@@ -253,7 +253,7 @@ def train_tagger(token_lists: Sequence[Sequence[str]], tag_lists: Sequence[Seque
                                       tag_prior=(y_train > 0).mean(axis=0),
                                       neighbour_weights=neighbours_fit.result() if neighbours_fit is not None else None,
                                       mention_weights=(mentions.fit(vocabulary, columns.tags)
-                                                       if hp.mention_title or hp.mention_body else None))
+                                                       if hp.boosts_named_tags else None))
     finally:
         if pool is not None:
             pool.shutdown(wait=False)  # a stopped run doesn't wait for the models it no longer needs
